@@ -1,0 +1,112 @@
+"""Typed, validated configuration: one model per ``params.yaml`` section.
+
+Each stage reads only its own section, so DVC re-runs a stage only when that
+section changes. A wrong value fails before any work starts, with the key named.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal, Optional, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from callcenterai.errors import UserError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PARAMS_FILE = PROJECT_ROOT / "params.yaml"
+
+LABELS = (
+    "Access",
+    "Administrative rights",
+    "Hardware",
+    "HR Support",
+    "Internal Project",
+    "Miscellaneous",
+    "Purchase",
+    "Storage",
+)
+
+
+class ConfigError(UserError, ValueError):
+    """A params file or section that is missing or invalid."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PrepareParams(_Section):
+    text_column: str = "Document"
+    label_column: str = "Topic_group"
+    labels: tuple[str, ...] = LABELS
+    test_size: float = Field(0.2, gt=0.0, lt=1.0)
+    random_state: int = 42
+
+    @field_validator("labels")
+    @classmethod
+    def _labels_unique(cls, labels: tuple[str, ...]) -> tuple[str, ...]:
+        if len(labels) < 2 or len(set(labels)) != len(labels):
+            raise ValueError("labels must hold at least two distinct names")
+        return labels
+
+
+class TrainTfidfParams(_Section):
+    max_features: Optional[int] = Field(None, gt=0)
+    ngram_range: tuple[int, int] = (1, 2)
+    min_df: int = Field(2, ge=1)
+    max_df: float = Field(1.0, gt=0.0, le=1.0)
+    sublinear_tf: bool = True
+    C: float = Field(0.5, gt=0.0)
+    class_weight: Optional[Literal["balanced"]] = None
+    calibration_method: Literal["sigmoid", "isotonic"] = "sigmoid"
+    calibration_folds: int = Field(5, ge=2)
+    max_iter: int = Field(5000, ge=100)
+    random_state: int = 42
+
+    @field_validator("ngram_range")
+    @classmethod
+    def _ngram_order(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if not 1 <= value[0] <= value[1]:
+            raise ValueError("ngram_range must be [low, high] with 1 <= low <= high")
+        return value
+
+
+class EvaluateParams(_Section):
+    calibration_bins: int = Field(15, ge=2)
+    target_accuracy: float = Field(0.95, gt=0.0, le=1.0)
+
+
+class RegistryParams(_Section):
+    gate_metric: Literal["macro_f1", "accuracy", "weighted_f1"] = "macro_f1"
+    tolerance: float = Field(0.005, ge=0.0, le=1.0)
+
+
+Section = TypeVar("Section", bound=_Section)
+
+
+def _default_params_file() -> Path:
+    """``params.yaml`` in the working directory (where DVC runs stages), else the project's."""
+    here = Path.cwd() / "params.yaml"
+    return here if here.is_file() else PARAMS_FILE
+
+
+def load_section(name: str, model: type[Section], path: Path | None = None) -> Section:
+    """Read one section of ``params.yaml`` (``CALLCENTERAI_PARAMS`` overrides the path)."""
+    path = Path(path or os.environ.get("CALLCENTERAI_PARAMS") or _default_params_file())
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: params file not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+    if not isinstance(document, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections")
+    try:
+        return model.model_validate(document.get(name) or {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in (name, *first["loc"]))
+        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc

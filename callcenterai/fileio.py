@@ -1,0 +1,74 @@
+"""File writes that are all or nothing: a failed stage leaves the old outputs."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+
+def md5_of(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.md5()  # noqa: S324 - content address, as DVC uses it
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(chunk_size), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def write_json(path: Path, payload: Any) -> None:
+    path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+@contextlib.contextmanager
+def staged_directory(dest: Path) -> Iterator[Path]:
+    """Yield an empty folder beside ``dest``; on success it replaces ``dest``.
+
+    If the body raises, the staged folder is removed and ``dest`` is untouched.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.staging-", dir=dest.parent))
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    backup = dest.with_name(f".{dest.name}.previous")
+    shutil.rmtree(backup, ignore_errors=True)
+    if dest.exists():
+        os.replace(dest, backup)
+    os.replace(staging, dest)
+    shutil.rmtree(backup, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def staged_files(*targets: Path) -> Iterator[list[Path]]:
+    """Yield temporary paths for ``targets``; all are moved into place only on success."""
+    targets = tuple(Path(t) for t in targets)
+    staged = []
+    for target in targets:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        os.close(handle)
+        staged.append(Path(name))
+    try:
+        yield staged
+    except BaseException:
+        for path in staged:
+            path.unlink(missing_ok=True)
+        raise
+    for path, target in zip(staged, targets):
+        os.replace(path, target)

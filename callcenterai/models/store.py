@@ -1,0 +1,101 @@
+"""Saving and loading models: a local folder, or a registry URI.
+
+A model folder holds ``model.joblib`` and ``model_card.json``; the card records
+the file's sha256, checked before the file is unpickled. A registry URI such as
+``models:/callcenterai-tfidf-classifier@production`` is resolved through
+MLflow, downloaded into a local cache folder (kept so a service can start when
+the registry is down) and loaded the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+from callcenterai.errors import UserError
+from callcenterai.fileio import sha256_of, staged_directory, write_json
+from callcenterai.models.predictor import Predictor, TfidfPredictor
+
+log = logging.getLogger(__name__)
+
+MODEL_FILE = "model.joblib"
+CARD_FILE = "model_card.json"
+REGISTRY_URI_PREFIXES = ("models:/", "runs:/")
+
+
+class ModelLoadError(UserError, RuntimeError):
+    """A model that cannot be loaded; the message says which and why."""
+
+
+@dataclass
+class LoadedModel:
+    predictor: Predictor
+    card: dict[str, Any]
+    source: str
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return str(self.card.get("name", "unknown"))
+
+    @property
+    def version(self) -> str:
+        return str(self.card.get("version", "local"))
+
+
+def save_model_dir(dest: Path, model: Any, card: dict[str, Any]) -> None:
+    """Write the model and its card; ``dest`` is replaced only if both are written."""
+    with staged_directory(Path(dest)) as staging:
+        joblib.dump(model, staging / MODEL_FILE)
+        card = {**card, "model_file_sha256": sha256_of(staging / MODEL_FILE)}
+        write_json(staging / CARD_FILE, card)
+
+
+def read_card(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / CARD_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelLoadError(f"{folder}: no {CARD_FILE}; not a model folder") from None
+    except json.JSONDecodeError as exc:
+        raise ModelLoadError(f"{path}: unreadable model card ({exc.msg})") from None
+
+
+def predictor_for(kind: str, model: Any) -> Predictor:
+    if kind == "tfidf":
+        return TfidfPredictor(model)
+    raise ModelLoadError(f"unknown model kind {kind!r}")
+
+
+def load_model_dir(folder: Path) -> LoadedModel:
+    folder = Path(folder)
+    card = read_card(folder)
+    model_path = folder / MODEL_FILE
+    if not model_path.is_file():
+        raise ModelLoadError(f"{folder}: {MODEL_FILE} is missing")
+    expected = card.get("model_file_sha256")
+    if expected and sha256_of(model_path) != expected:
+        raise ModelLoadError(f"{model_path}: sha256 does not match the model card; refusing to load")
+    predictor = predictor_for(card.get("kind", "tfidf"), joblib.load(model_path))
+    return LoadedModel(predictor=predictor, card=card, source=str(folder))
+
+
+def is_registry_uri(source: str) -> bool:
+    return str(source).startswith(REGISTRY_URI_PREFIXES)
+
+
+def load_model(source: str | Path, cache_dir: Path | None = None) -> LoadedModel:
+    """Load from a local folder or a registry URI (see module docstring)."""
+    if is_registry_uri(str(source)):
+        from callcenterai.registry import load_registry_model
+
+        return load_registry_model(str(source), cache_dir=cache_dir)
+    folder = Path(source)
+    if not folder.exists():
+        raise ModelLoadError(f"{folder}: no such model folder")
+    return load_model_dir(folder)

@@ -1,0 +1,174 @@
+"""Manage registered models: register, staging, production (behind a metric gate), rollback.
+
+  python scripts/mlflow_registry.py register [--run-id ID] [--model tfidf|transformer]
+  python scripts/mlflow_registry.py staging [--version N]
+  python scripts/mlflow_registry.py production [--version N] [--force --reason "..."]
+  python scripts/mlflow_registry.py rollback [--reason "..."]
+  python scripts/mlflow_registry.py archive --version N
+  python scripts/mlflow_registry.py list | show N | history
+
+Aliases `staging` and `production` are the source of truth; the legacy stage
+field is kept in step. Reads the `registry` section of params.yaml (gate metric
+and tolerance). The store is MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from callcenterai.cli import UserError, run
+from callcenterai.config import PROJECT_ROOT, RegistryParams, load_section
+from callcenterai.registry import KEY_METRICS, Registry
+
+DEFAULT_TEST_DATA = PROJECT_ROOT / "data" / "processed" / "test.csv"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--model", choices=["tfidf", "transformer"], default="tfidf")
+    commands = parser.add_subparsers(dest="command", required=True)
+    register = commands.add_parser("register", parents=[common], help="register a run's model")
+    register.add_argument("--run-id", help="default: the newest evaluated pipeline run")
+    staging = commands.add_parser("staging", parents=[common], help="move a version to staging")
+    staging.add_argument("--version", help="default: the newest version")
+    staging.add_argument("--reason", default="")
+    production = commands.add_parser("production", parents=[common], help="move a version to production")
+    production.add_argument("--version", help="default: the newest version")
+    production.add_argument("--force", action="store_true", help="override a failed gate (needs --reason)")
+    production.add_argument("--reason", default="")
+    production.add_argument(
+        "--test-data", type=Path, default=DEFAULT_TEST_DATA, help="split to re-score both versions on"
+    )
+    rollback = commands.add_parser(
+        "rollback", parents=[common], help="restore the previous production version"
+    )
+    rollback.add_argument("--reason", default="")
+    archive = commands.add_parser("archive", parents=[common], help="archive a version")
+    archive.add_argument("--version", required=True)
+    archive.add_argument("--reason", default="")
+    commands.add_parser("list", parents=[common], help="table of versions")
+    show = commands.add_parser("show", parents=[common], help="everything about one version")
+    show.add_argument("version")
+    commands.add_parser("history", parents=[common], help="every transition, oldest first")
+    return parser
+
+
+def _created(version) -> str:
+    stamp = dt.datetime.fromtimestamp(version.creation_timestamp / 1000, tz=dt.timezone.utc)
+    return stamp.strftime("%Y-%m-%d %H:%M")
+
+
+def _print_table(rows: list[list[str]]) -> None:
+    rows = [[str(cell) for cell in row] for row in rows]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def _list(registry: Registry) -> None:
+    versions = registry.versions()
+    if not versions:
+        print(f"{registry.name} has no versions yet in {registry.uri}")
+        return
+    rows = [["version", "aliases", "stage", *KEY_METRICS, "created (UTC)", "run id"]]
+    for v in versions:
+        rows.append(
+            [
+                v.version,
+                ",".join(sorted(v.aliases or [])) or "-",
+                v.current_stage,
+                *[v.tags.get(m, "-")[:6] for m in KEY_METRICS],
+                _created(v),
+                v.run_id or "-",
+            ]
+        )
+    _print_table(rows)
+
+
+def _show(registry: Registry, number: str) -> None:
+    v = registry.version(number)
+    print(f"{registry.name} version {v.version}")
+    for key, value in [
+        ("aliases", ",".join(v.aliases or []) or "-"),
+        ("stage", v.current_stage),
+        ("created (UTC)", _created(v)),
+        ("run id", v.run_id),
+        ("source", v.source),
+    ]:
+        print(f"  {key:<20} {value}")
+    for key in sorted(v.tags):
+        if not key.startswith("transition."):
+            print(f"  {key:<20} {v.tags[key]}")
+
+
+def _history(registry: Registry) -> None:
+    events = registry.history()
+    if not events:
+        print(f"{registry.name} has no recorded transitions")
+        return
+    rows = [["when (UTC)", "version", "from", "to", "who", "reason"]]
+    rows += [[e.at, e.version, e.source, e.target, e.who, e.reason] for e in events]
+    _print_table(rows)
+
+
+def _rescoring(test_data: Path):
+    """Score two registry versions on the same split, for the promotion gate."""
+
+    def score(candidate, current):
+        from callcenterai.data import LABEL, TEXT, load_processed
+        from callcenterai.evaluation import evaluate_probabilities
+        from callcenterai.registry import load_registry_model
+
+        if not Path(test_data).is_file():
+            raise UserError(f"{test_data}: test split not found; run `dvc repro` or pass --test-data")
+        test = load_processed(test_data)
+        results = []
+        for version in (candidate, current):
+            model = load_registry_model(f"models:/{version.name}/{version.version}")
+            proba = model.predictor.predict_proba(test[TEXT].tolist())
+            results.append(evaluate_probabilities(test[LABEL], proba, model.predictor.labels)["metrics"])
+        return results[0], results[1]
+
+    return score
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    registry = Registry(args.model, params=load_section("registry", RegistryParams))
+    if args.command == "register":
+        version, created = registry.register(args.run_id)
+        verb = "registered" if created else "already registered"
+        print(f"{verb}: {registry.name} version {version.version} (run {version.run_id})")
+        print(
+            "next: python scripts/mlflow_registry.py production "
+            f"--model {args.model} --version {version.version}"
+        )
+    elif args.command == "staging":
+        event = registry.stage(args.version, args.reason)
+        print(f"{registry.name} version {event.version}: {event.source} -> staging")
+    elif args.command == "production":
+        event = registry.promote(args.version, args.force, args.reason, _rescoring(args.test_data))
+        print(f"{registry.name} version {event.version}: {event.source} -> production")
+    elif args.command == "rollback":
+        event = registry.rollback(args.reason)
+        print(f"{registry.name} rolled back: version {event.version} is in production again")
+    elif args.command == "archive":
+        event = registry.archive(args.version, args.reason)
+        print(f"{registry.name} version {event.version}: {event.source} -> archived")
+    elif args.command == "list":
+        _list(registry)
+    elif args.command == "show":
+        _show(registry, args.version)
+    elif args.command == "history":
+        _history(registry)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

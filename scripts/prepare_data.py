@@ -1,0 +1,30 @@
+"""Stage prepare: validate the raw tickets, normalise their text and split train/test.
+
+Reads the ``prepare`` section of params.yaml. Writes OUT_DIR/train.csv,
+OUT_DIR/test.csv and OUT_DIR/data_stats.json, all or nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from callcenterai.cli import run
+from callcenterai.config import PrepareParams, load_section
+from callcenterai.stages import run_prepare
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("raw_csv", type=Path, help="raw tickets CSV (text and label columns per params.yaml)")
+    parser.add_argument("out_dir", type=Path, help="folder for train.csv, test.csv and data_stats.json")
+    args = parser.parse_args(argv)
+    run_prepare(args.raw_csv, args.out_dir, load_section("prepare", PrepareParams))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main))

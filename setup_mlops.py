@@ -1,0 +1,137 @@
+"""One command from a fresh clone to a served-ready model.
+
+  python setup_mlops.py            # install, get the data, run the pipeline, register the model
+  python setup_mlops.py --install-only
+  python setup_mlops.py --skip-install
+
+Steps: create .venv (unless a virtual environment is active) and install the
+pinned requirements and this package; `dvc pull` the raw tickets from the
+default remote (../shared/dvc-remote); `dvc repro`; register the model in MLflow
+and promote it to production; print the metrics and where to look next.
+Uses only the standard library, so it runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
+
+
+def step(message: str) -> None:
+    print(f"\n==> {message}", flush=True)
+
+
+def fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def in_virtualenv() -> bool:
+    return sys.prefix != sys.base_prefix
+
+
+def venv_python() -> Path:
+    return Path(sys.executable) if in_virtualenv() else VENV / "bin" / "python"
+
+
+def run(command: list, **kwargs) -> None:
+    print("$ " + " ".join(str(c) for c in command), flush=True)
+    env = {**os.environ, "DVC_NO_ANALYTICS": "1", **kwargs.pop("env", {})}
+    bin_dir = str(venv_python().parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")  # dvc stages call `python`
+    result = subprocess.run([str(c) for c in command], cwd=ROOT, env=env, **kwargs)
+    if result.returncode != 0:
+        fail(f"step failed (exit {result.returncode}): {' '.join(str(c) for c in command)}")
+
+
+def install(dev: bool) -> None:
+    if not in_virtualenv() and not VENV.exists():
+        step(f"creating virtual environment {VENV}")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    files = REQUIREMENTS if dev else REQUIREMENTS[:1]
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+    stamp = Path(sys.prefix if in_virtualenv() else VENV) / ".callcenterai-requirements.sha256"
+    if stamp.exists() and stamp.read_text() == digest:
+        step("requirements already installed")
+    else:
+        step("installing pinned requirements")
+        python = venv_python()
+        run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
+        run([python, "-m", "pip", "install", "--quiet", *sum((["-r", f] for f in files), [])])
+        stamp.write_text(digest)
+    run([venv_python(), "-m", "pip", "install", "--quiet", "--no-deps", "-e", "."])
+
+
+def pipeline() -> None:
+    python = venv_python()
+    dvc = [python, "-m", "dvc"]
+    step("getting the data (dvc pull)")
+    run(dvc + ["pull", "data/raw/all_tickets_processed_improved_v3.csv.dvc"])
+    step("running the pipeline (dvc repro)")
+    run(dvc + ["repro"])
+    step("registering the model and promoting it to production")
+    registry = [python, "scripts/mlflow_registry.py"]
+    run(registry + ["register", "--model", "tfidf"])
+    production = subprocess.run(
+        [str(python), "scripts/mlflow_registry.py", "production", "--model", "tfidf"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    # An unchanged pipeline re-registers nothing; "already in production" is fine.
+    print((production.stdout + production.stderr).strip())
+    if production.returncode != 0 and "already in production" not in production.stderr:
+        fail("promotion to production failed (see above)")
+
+
+def summary() -> None:
+    metrics = json.loads((ROOT / "evaluation" / "metrics.json").read_text())
+    step("done")
+    for name, values in metrics.items():
+        if isinstance(values, dict):
+            print(
+                f"  {name}: accuracy {values['accuracy']:.4f}  macro-F1 {values['macro_f1']:.4f}  "
+                f"ECE {values['ece']:.4f}  {values['coverage_at_target_accuracy']:.1%} of tickets at "
+                f"{values['target_accuracy']:.0%} accuracy"
+            )
+    python = venv_python()
+    print(
+        "\nNext:\n"
+        f"  plots:     evaluation/plots/*.png   (or {python} -m dvc plots show)\n"
+        f"  MLflow UI: {python} scripts/mlflow_server.py   -> http://127.0.0.1:5000\n"
+        f"  registry:  {python} scripts/mlflow_registry.py list\n"
+        f"  serve:     {python} -m uvicorn services.tfidf_svc.app:app --port 8001\n"
+        f"  tests:     {python} -m pytest"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--install-only", action="store_true", help="install, then stop")
+    parser.add_argument("--skip-install", action="store_true", help="use what is installed")
+    parser.add_argument("--no-dev", action="store_true", help="leave out test and lint tools")
+    args = parser.parse_args()
+    if sys.version_info < (3, 11):
+        fail(f"Python 3.11 or newer is needed, this is {sys.version.split()[0]}")
+    if not args.skip_install:
+        install(dev=not args.no_dev)
+    if args.install_only:
+        return
+    pipeline()
+    summary()
+
+
+if __name__ == "__main__":
+    main()

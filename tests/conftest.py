@@ -1,0 +1,95 @@
+"""Shared fixtures: real data samples, real MLflow stores, real pipeline runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from callcenterai.config import PROJECT_ROOT
+
+SHARED_CSV = PROJECT_ROOT.parent / "shared" / "data" / "all_tickets_processed_improved_v3.csv"
+RAW_NAME = "all_tickets_processed_improved_v3.csv"
+
+
+def run_script(*args, cwd: Path = PROJECT_ROOT, env: dict | None = None, timeout: int = 600):
+    """Run ``python <args>`` as a user would; returns the CompletedProcess."""
+    full_env = {**os.environ, "DVC_NO_ANALYTICS": "1", **(env or {})}
+    full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env.get("PATH", "")
+    return subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def shared_csv() -> Path:
+    if not SHARED_CSV.is_file():
+        pytest.fail(f"{SHARED_CSV} is missing: the project expects ../shared beside it")
+    return SHARED_CSV
+
+
+@pytest.fixture(scope="session")
+def sample_frame(shared_csv) -> pd.DataFrame:
+    """A stratified sample of the real tickets: 90 per class."""
+    frame = pd.read_csv(shared_csv, dtype=str, keep_default_na=False)
+    return frame.groupby("Topic_group", group_keys=False).sample(n=90, random_state=7).reset_index(drop=True)
+
+
+@pytest.fixture()
+def sample_csv(tmp_path, sample_frame) -> Path:
+    path = tmp_path / "raw.csv"
+    sample_frame.to_csv(path, index=False)
+    return path
+
+
+def sqlite_uri(folder: Path) -> str:
+    return f"sqlite:///{folder / 'mlflow.db'}"
+
+
+def make_pipeline_project(folder: Path, raw: pd.DataFrame, params_overrides: dict | None = None) -> Path:
+    """A runnable copy of the project (code, dvc.yaml, params) with its own raw data and git/DVC repos."""
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("callcenterai", "scripts"):
+        shutil.copytree(PROJECT_ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PROJECT_ROOT / "dvc.yaml", folder / "dvc.yaml")
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    for dotted, value in (params_overrides or {}).items():
+        section, key = dotted.split(".")
+        params[section][key] = value
+    (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (folder / "data" / "raw").mkdir(parents=True)
+    raw.to_csv(folder / "data" / "raw" / RAW_NAME, index=False)
+    (folder / ".gitignore").write_text("mlflow.db\nmlartifacts/\n__pycache__/\n.registry.lock\n")
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    subprocess.run(git + ["init", "-q"], cwd=folder, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=folder, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=folder, check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "fixture"], cwd=folder, check=True)
+    return folder
+
+
+QUICK_PARAMS = {"train_tfidf.calibration_folds": 3, "train_tfidf.min_df": 1}
+
+
+@pytest.fixture(scope="session")
+def trained_project(tmp_path_factory, sample_frame):
+    """The real pipeline (``dvc repro``) run once on the sample, with its own sqlite MLflow store."""
+    folder = make_pipeline_project(
+        tmp_path_factory.mktemp("pipeline") / "project", sample_frame, QUICK_PARAMS
+    )
+    env = {"MLFLOW_TRACKING_URI": sqlite_uri(folder)}
+    result = run_script("-m", "dvc", "repro", cwd=folder, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return folder, env
