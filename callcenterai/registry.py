@@ -68,6 +68,7 @@ class Transition:
     target: str
     who: str
     reason: str
+    seq: int = 0  # microseconds since the epoch, from the tag key: orders same-second events
 
     def as_tag_value(self) -> str:
         return json.dumps(
@@ -193,16 +194,23 @@ class Registry:
                     data = json.loads(value)
                     events.append(
                         Transition(
-                            data["at"], version.version, data["from"], data["to"], data["who"], data["reason"]
+                            data["at"],
+                            version.version,
+                            data["from"],
+                            data["to"],
+                            data["who"],
+                            data["reason"],
+                            seq=int(key[len(TRANSITION_PREFIX) :]),
                         )
                     )
-        return sorted(events, key=lambda e: (e.at, int(e.version)))
+        return sorted(events, key=lambda e: e.seq)
 
     # ----------------------------------------------------------------- writing
     def _record(self, version: str, source: str, target: str, reason: str) -> Transition:
         # Microseconds keep keys unique when one command writes several transitions.
-        event = Transition(utc_now(), str(version), source, target, _who(), reason)
-        key = f"{TRANSITION_PREFIX}{time.time_ns() // 1000}"
+        seq = time.time_ns() // 1000
+        event = Transition(utc_now(), str(version), source, target, _who(), reason, seq)
+        key = f"{TRANSITION_PREFIX}{seq}"
         self.client.set_model_version_tag(self.name, str(version), key, event.as_tag_value())
         return event
 

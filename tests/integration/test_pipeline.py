@@ -1,0 +1,154 @@
+"""The real pipeline on a sample: real DVC, real MLflow (sqlite in a temp folder)."""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import pandas as pd
+import yaml
+
+from tests.conftest import QUICK_PARAMS, make_pipeline_project, run_script, sqlite_uri
+
+
+def dvc(folder, env, *args):
+    result = run_script("-m", "dvc", *args, cwd=folder, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_repro_writes_every_output_and_logs_the_run(trained_project):
+    folder, env = trained_project
+    for path in [
+        "data/processed/train.csv",
+        "data/processed/test.csv",
+        "data/processed/data_stats.json",
+        "models/tfidf/model.joblib",
+        "models/tfidf/model_card.json",
+        "evaluation/metrics.json",
+        "evaluation/plots/tfidf_confusion.png",
+        "evaluation/plots/tfidf_reliability.png",
+        "evaluation/plots/tfidf_coverage.png",
+        "evaluation/plots/tfidf_per_class_f1.png",
+    ]:
+        assert (folder / path).is_file(), path
+    card = json.loads((folder / "models/tfidf/model_card.json").read_text())
+    metrics = json.loads((folder / "evaluation/metrics.json").read_text())["tfidf"]
+    assert card["kind"] == "tfidf" and len(card["labels"]) == 8 and card["training_data_md5"]
+    assert 0.0 <= metrics["ece"] <= 1.0 and 0.3 < metrics["accuracy"] <= 1.0
+
+    run = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"]).get_run(card["mlflow_run_id"])
+    assert run.data.params["C"] == "0.5"
+    assert abs(run.data.metrics["test_accuracy"] - metrics["accuracy"]) < 1e-9
+    artifacts = {
+        a.path for a in mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"]).list_artifacts(run.info.run_id)
+    }
+    assert {"evaluation", "model_card.json"} <= artifacts
+
+
+def test_dvc_reports_metrics_plots_and_params(trained_project):
+    folder, env = trained_project
+    shown = dvc(folder, env, "metrics", "show", "--json")
+    assert "macro_f1" in shown and "data_stats.json" in shown
+    dvc(folder, env, "plots", "show", "--json")
+    assert "train_tfidf.C" in dvc(folder, env, "params", "diff", "--all")
+
+
+def test_nothing_reruns_when_nothing_changed(trained_project):
+    folder, env = trained_project
+    assert "Data and pipelines are up to date" in dvc(folder, env, "status")
+
+
+def test_a_param_change_reruns_only_dependent_stages(tmp_path, sample_frame):
+    folder = make_pipeline_project(tmp_path / "p", sample_frame, QUICK_PARAMS)
+    env = {"MLFLOW_TRACKING_URI": sqlite_uri(folder)}
+    dvc(folder, env, "repro")
+    params = yaml.safe_load((folder / "params.yaml").read_text())
+    params["train_tfidf"]["C"] = 0.25
+    (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    changed = dvc(folder, env, "status")
+    assert "train_tfidf" in changed and "prepare" not in changed
+    out = dvc(folder, env, "repro")
+    assert "Stage 'prepare' didn't change, skipping" in out
+    assert "Running stage 'train_tfidf'" in out and "Running stage 'evaluate'" in out
+
+    # An experiment with a param set on the command line, as users run it.
+    subprocess_out = dvc(folder, env, "exp", "run", "-S", "train_tfidf.C=0.5")
+    assert "Running stage 'train_tfidf'" in subprocess_out
+    assert "0.5" in dvc(folder, env, "exp", "show", "--no-pager", "--csv")
+
+
+def test_a_failed_stage_leaves_the_previous_outputs(tmp_path, sample_frame):
+    folder = make_pipeline_project(tmp_path / "p", sample_frame, QUICK_PARAMS)
+    env = {"MLFLOW_TRACKING_URI": sqlite_uri(folder)}
+    dvc(folder, env, "repro")
+    before = {
+        p.relative_to(folder): p.read_bytes()
+        for p in list((folder / "data/processed").iterdir()) + list((folder / "models/tfidf").iterdir())
+    }
+    bad = sample_frame.copy()
+    bad.loc[4, "Topic_group"] = "Printers"
+    bad.to_csv(folder / "data/raw/all_tickets_processed_improved_v3.csv", index=False)
+    result = run_script("-m", "dvc", "repro", cwd=folder, env=env)
+    assert result.returncode != 0
+    assert "unknown label 'Printers'" in result.stdout + result.stderr
+    after = {
+        p.relative_to(folder): p.read_bytes()
+        for p in list((folder / "data/processed").iterdir()) + list((folder / "models/tfidf").iterdir())
+    }
+    assert after == before
+
+
+def test_predict_script_scores_a_csv_in_order(trained_project, tmp_path):
+    folder, env = trained_project
+    test = pd.read_csv(folder / "data/processed/test.csv")
+    tickets = tmp_path / "tickets.csv"
+    test.rename(columns={"text": "Body"}).to_csv(tickets, index=False)
+    out = tmp_path / "predictions.csv"
+    result = run_script(
+        "scripts/predict.py",
+        "--model",
+        folder / "models/tfidf",
+        "--input",
+        tickets,
+        "--output",
+        out,
+        "--text-column",
+        "Body",
+        "--batch-size",
+        "7",
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    scored = pd.read_csv(out)
+    assert len(scored) == len(test)
+    prob_columns = [c for c in scored.columns if c.startswith("p_")]
+    assert len(prob_columns) == 8
+    assert (scored[prob_columns].sum(axis=1) - 1).abs().max() < 1e-9
+    assert (scored.confidence == scored[prob_columns].max(axis=1)).all()
+    from callcenterai.models.store import load_model
+
+    expected = load_model(folder / "models/tfidf").predictor.predict_proba(test.text.tolist())
+    assert (scored[prob_columns].to_numpy() - expected).__abs__().max() < 1e-9
+
+
+def test_predict_script_refuses_bad_input(trained_project, tmp_path):
+    folder, env = trained_project
+    tickets = tmp_path / "t.csv"
+    tickets.write_text("Text\nhello\n")
+    result = run_script(
+        "scripts/predict.py",
+        "--model",
+        folder / "models/tfidf",
+        "--input",
+        tickets,
+        "--output",
+        tmp_path / "o.csv",
+    )
+    assert result.returncode == 2 and "missing column 'Document'" in result.stderr
+    assert not (tmp_path / "o.csv").exists()
+    tickets.write_text("Document\nhello\n")
+    result = run_script(
+        "scripts/predict.py", "--model", tmp_path / "nope", "--input", tickets, "--output", "x"
+    )
+    assert result.returncode == 2 and "no such model folder" in result.stderr
