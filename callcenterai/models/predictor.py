@@ -35,4 +35,6 @@ class TfidfPredictor:
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.empty((0, len(self.labels)))
+        if len(texts) == 1:
+            return self.compiled.predict_one(texts[0])[np.newaxis, :]
         return self.compiled.predict_proba(list(texts))

@@ -1,0 +1,22 @@
+"""tfidf_svc: the production TF-IDF model behind the prediction contract (port 8001).
+
+  uvicorn services.tfidf_svc.app:app --port 8001
+
+Environment: MODEL_URI (default models:/callcenterai-tfidf-classifier@production;
+a folder such as models/tfidf works too), MLFLOW_TRACKING_URI, CALLCENTERAI_API_KEY,
+MODEL_CACHE_DIR, MODEL_POLL_SECONDS, MAX_TEXT_CHARS, MAX_BATCH_SIZE, CORS_ORIGINS, LOG_LEVEL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from callcenterai.serving.app import create_app
+from callcenterai.serving.settings import ServiceSettings
+
+logging.basicConfig(
+    level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+)
+
+app = create_app(ServiceSettings.from_env(service="tfidf_svc", kind="tfidf"))

@@ -1,0 +1,82 @@
+"""Real services: uvicorn processes over loopback, serving models from the pipeline fixture."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from callcenterai.config import PROJECT_ROOT
+from tests.conftest import run_script
+from tests.registry.conftest import free_port
+
+API_KEY = "test-key-not-a-secret"
+
+
+@contextmanager
+def running_service(module: str, env: dict, log_path: Path, wait_ready: bool = True):
+    """Start ``uvicorn <module>`` on a free port; yield its URL; stop it."""
+    port = free_port()
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", module, "--host", "127.0.0.1", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        probe = "/ready" if wait_ready else "/health"
+        while True:
+            try:
+                if httpx.get(url + probe, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"{module} did not start:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def registry_env(trained_project):
+    """The pipeline fixture's store with its model registered and in production (version 1)."""
+    folder, env = trained_project
+    for command in (["register"], ["production"]):
+        result = run_script("scripts/mlflow_registry.py", *command, env=env)
+        assert result.returncode == 0 or "already" in result.stderr, result.stderr
+    return env
+
+
+@pytest.fixture(scope="session")
+def tfidf_service(registry_env, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tfidf_svc")
+    env = {
+        **registry_env,
+        "MODEL_CACHE_DIR": str(folder / "cache"),
+        "CALLCENTERAI_API_KEY": API_KEY,
+        "MAX_TEXT_CHARS": "200",
+        "MAX_BATCH_SIZE": "5",
+        "LOG_LEVEL": "DEBUG",
+    }
+    log_path = folder / "service.log"
+    with running_service("services.tfidf_svc.app:app", env, log_path) as url:
+        yield {"url": url, "log": log_path, "env": env, "cache": folder / "cache"}

@@ -1,0 +1,237 @@
+"""tfidf_svc as a real process: the contract, bad input, admin, metrics, logs."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from callcenterai.registry import Registry
+from tests.conftest import run_script
+from tests.services.conftest import API_KEY, running_service
+
+CONTRACT = Path(__file__).with_name("contract_schemas.json")
+
+
+def post(service, path, **kwargs):
+    return httpx.post(service["url"] + path, timeout=30, **kwargs)
+
+
+def test_predict_follows_the_contract(tfidf_service):
+    response = post(tfidf_service, "/predict", json={"text": "My LAPTOP won't boot!!! ticket #4411"})
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"label", "confidence", "probabilities", "model", "latency_ms"}
+    assert len(body["probabilities"]) == 8 and abs(sum(body["probabilities"].values()) - 1) < 1e-9
+    assert body["confidence"] == max(body["probabilities"].values())
+    assert body["label"] == max(body["probabilities"], key=body["probabilities"].get)
+    assert body["model"] == {"name": "callcenterai-tfidf-classifier", "version": "1", "kind": "tfidf"}
+    assert body["latency_ms"] >= 0 and response.headers["x-request-id"]
+
+
+def test_raw_and_normalised_text_get_the_same_answer(tfidf_service):
+    raw = post(tfidf_service, "/predict", json={"text": "My LAPTOP won't boot!!! ticket #4411"}).json()
+    clean = post(tfidf_service, "/predict", json={"text": "laptop boot ticket"}).json()
+    assert raw["probabilities"] == clean["probabilities"]
+
+
+def test_batch_answers_in_input_order(tfidf_service):
+    texts = ["printer toner empty", "reset my password", "new monitor purchase order", "disk quota full"]
+    batch = post(tfidf_service, "/predict/batch", json={"texts": texts})
+    assert batch.status_code == 200
+    answers = batch.json()["predictions"]
+    singles = [post(tfidf_service, "/predict", json={"text": t}).json() for t in texts]
+    for answer, single in zip(answers, singles):
+        assert answer["label"] == single["label"]
+        assert np.allclose(list(answer["probabilities"].values()), list(single["probabilities"].values()))
+    assert batch.json()["model"]["version"] == "1"
+
+
+BAD_REQUESTS = [
+    ("empty text", {"json": {"text": ""}}, 422, "text:"),
+    ("blank text", {"json": {"text": "  \n\t "}}, 422, "text: must not be empty or blank"),
+    ("text over the limit", {"json": {"text": "x" * 201}}, 422, "text: String should have at most 200"),
+    ("wrong type", {"json": {"text": 42}}, 422, "text: Input should be a valid string"),
+    ("missing field", {"json": {"txt": "hello"}}, 422, "text: Field required"),
+    (
+        "broken JSON",
+        {"content": b'{"text": "unclosed', "headers": {"content-type": "application/json"}},
+        422,
+        "body: not valid JSON",
+    ),
+    (
+        "not JSON",
+        {"content": b"hello", "headers": {"content-type": "text/plain"}},
+        415,
+        "content type must be application/json",
+    ),
+    ("no content type", {"content": b'{"text": "hi"}', "headers": {"content-type": ""}}, 415, "content type"),
+    (
+        "not UTF-8",
+        {"content": b'{"text": "caf\xe9"}', "headers": {"content-type": "application/json"}},
+        400,
+        "not UTF-8 encoded JSON",
+    ),
+    ("JSON array", {"json": ["hello"]}, 422, "Input should be"),
+]
+
+
+@pytest.mark.parametrize("case, kwargs, status, message", BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS])
+def test_bad_single_requests_get_a_4xx_naming_the_problem(tfidf_service, case, kwargs, status, message):
+    response = post(tfidf_service, "/predict", **kwargs)
+    assert response.status_code == status, response.text
+    assert message in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "payload, message",
+    [
+        ({"texts": []}, "texts: List should have at least 1 item"),
+        ({"texts": ["a b"] * 6}, "texts: List should have at most 5 items"),
+        ({"texts": ["fine", " "]}, "texts: must not be empty or blank"),
+        ({"texts": "not a list"}, "texts: Input should be a valid list"),
+        ({"texts": ["ok", "y" * 201]}, "texts.1: String should have at most 200"),
+    ],
+)
+def test_bad_batches_get_a_4xx_naming_the_problem(tfidf_service, payload, message):
+    response = post(tfidf_service, "/predict/batch", json=payload)
+    assert response.status_code == 422 and message in response.json()["error"], response.text
+
+
+def test_admin_reload_needs_the_key(tfidf_service):
+    assert post(tfidf_service, "/admin/reload").status_code == 401
+    wrong = post(tfidf_service, "/admin/reload", headers={"X-API-Key": "nope"})
+    assert wrong.status_code == 403 and wrong.json()["error"] == "wrong API key"
+
+
+def test_health_ready_model_and_docs(tfidf_service):
+    url = tfidf_service["url"]
+    assert httpx.get(url + "/health").json()["status"] == "ok"
+    ready = httpx.get(url + "/ready").json()
+    assert ready["ready"] and ready["source"] == "registry" and ready["model"]["version"] == "1"
+    card = httpx.get(url + "/model").json()
+    assert card["version"] == "1" and card["training_data_md5"] and card["trained_at"]
+    assert "test_macro_f1" in card["metrics"] and "registry_uri" not in card
+    schema = httpx.get(url + "/openapi.json").json()
+    request = schema["components"]["schemas"]["PredictRequest"]["properties"]["text"]
+    assert request["maxLength"] == 200 and request["examples"]
+
+
+def test_metrics_are_prometheus_text(tfidf_service):
+    post(tfidf_service, "/predict", json={"text": "printer toner empty"})
+    post(tfidf_service, "/predict", json={"text": ""})
+    text = httpx.get(tfidf_service["url"] + "/metrics").text
+    for name in (
+        'callcenterai_requests_total{endpoint="/predict",method="POST",status="200"}',
+        'callcenterai_requests_total{endpoint="/predict",method="POST",status="422"}',
+        "callcenterai_request_latency_seconds_bucket",
+        "callcenterai_predictions_total{label=",
+        "callcenterai_prediction_confidence_bucket",
+        'callcenterai_model_info{kind="tfidf",name="callcenterai-tfidf-classifier"',
+        "callcenterai_requests_in_flight",
+    ):
+        assert name in text, name
+
+
+def test_logs_carry_ids_and_lengths_never_ticket_text(tfidf_service):
+    marker = "zebracorn"
+    post(tfidf_service, "/predict", json={"text": f"my {marker} laptop is broken"})
+    post(tfidf_service, "/predict/batch", json={"texts": [f"{marker} one", f"{marker} two"]})
+    post(tfidf_service, "/predict", json={"text": f"{marker}" * 300})  # rejected: too long
+    log = tfidf_service["log"].read_text()
+    assert "chars=" in log and marker not in log
+
+
+def test_cors_is_off_unless_configured(tfidf_service):
+    response = httpx.options(
+        tfidf_service["url"] + "/predict",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert "access-control-allow-origin" not in response.headers
+
+
+def test_contract_schema_is_the_shared_one(tfidf_service):
+    """The prediction contract that transformer_svc and the agent build on must not drift."""
+    components = httpx.get(tfidf_service["url"] + "/openapi.json").json()["components"]["schemas"]
+    contract = {
+        name: components[name] for name in ("Prediction", "BatchPrediction", "ScoredTicket", "ModelRef")
+    }
+    assert contract == json.loads(CONTRACT.read_text())
+
+
+def test_reload_swaps_versions_without_failing_requests(tfidf_service, registry_env, trained_project):
+    folder, _ = trained_project
+    # A second run of the same pipeline, registered and promoted as version 2.
+    retrain = run_script(
+        "-m", "dvc", "repro", "--force", "train_tfidf", "evaluate", cwd=folder, env=registry_env
+    )
+    assert retrain.returncode == 0, retrain.stderr
+    for command in (["register"], ["production", "--force", "--reason", "reload test"]):
+        result = run_script("scripts/mlflow_registry.py", *command, env=registry_env)
+        assert result.returncode == 0, result.stderr
+
+    failures, stop = [], threading.Event()
+
+    def hammer():
+        with httpx.Client(timeout=30) as client:
+            while not stop.is_set():
+                response = client.post(tfidf_service["url"] + "/predict", json={"text": "printer broken"})
+                if response.status_code != 200 or response.json()["model"]["version"] not in ("1", "2"):
+                    failures.append(response.text)
+
+    threads = [threading.Thread(target=hammer) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    reload = post(tfidf_service, "/admin/reload", headers={"X-API-Key": API_KEY})
+    stop.set()
+    for thread in threads:
+        thread.join()
+    assert reload.status_code == 200, reload.text
+    assert reload.json()["model"]["version"] == "2" and reload.json()["previous"]["version"] == "1"
+    assert failures == []
+    assert post(tfidf_service, "/predict", json={"text": "printer broken"}).json()["model"]["version"] == "2"
+
+    # Production pointing nowhere: the reload is refused and version 2 keeps serving.
+    registry = Registry("tfidf", uri=registry_env["MLFLOW_TRACKING_URI"])
+    registry.client.delete_registered_model_alias("callcenterai-tfidf-classifier", "production")
+    refused = post(tfidf_service, "/admin/reload", headers={"X-API-Key": API_KEY})
+    assert refused.status_code == 409 and "still serving version 2" in refused.json()["error"]
+    assert post(tfidf_service, "/predict", json={"text": "printer broken"}).json()["model"]["version"] == "2"
+    run_script(
+        "scripts/mlflow_registry.py",
+        "production",
+        "--version",
+        "2",
+        "--force",
+        "--reason",
+        "restore",
+        env=registry_env,
+    )
+
+
+def test_registry_down_at_start_serves_the_local_copy(tfidf_service, tmp_path):
+    env = {**tfidf_service["env"], "MLFLOW_TRACKING_URI": "http://127.0.0.1:9"}
+    with running_service("services.tfidf_svc.app:app", env, tmp_path / "svc.log") as url:
+        ready = httpx.get(url + "/ready").json()
+        assert ready["ready"] and ready["source"] == "cache"
+        assert "registry unavailable" in ready["warning"]
+        assert httpx.post(url + "/predict", json={"text": "printer broken"}).status_code == 200
+    assert "serving the local copy" in (tmp_path / "svc.log").read_text()
+
+
+def test_no_model_at_all_is_not_ready_and_says_why(tmp_path):
+    env = {"MODEL_URI": str(tmp_path / "missing"), "MODEL_CACHE_DIR": str(tmp_path / "cache")}
+    with running_service("services.tfidf_svc.app:app", env, tmp_path / "svc.log", wait_ready=False) as url:
+        for _ in range(50):
+            ready = httpx.get(url + "/ready")
+            if "loading" not in ready.text:
+                break
+        assert ready.status_code == 503 and "no such model folder" in ready.json()["reason"]
+        response = httpx.post(url + "/predict", json={"text": "printer broken"})
+        assert response.status_code == 503 and "not ready" in response.json()["error"]
+        disabled = httpx.post(url + "/admin/reload", headers={"X-API-Key": "anything"})
+        assert disabled.status_code == 403 and "CALLCENTERAI_API_KEY is not set" in disabled.json()["error"]
