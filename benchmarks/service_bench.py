@@ -170,7 +170,8 @@ def main() -> None:
         )
     print(f"\nmedian throughput ratio (tfidf_svc / bare): {statistics.median(ratios):.2f}")
     print(
-        f"/predict/batch, 1,000 tickets: median {statistics.median(timings):.1f} ms, max {max(timings):.1f} ms (20 runs)"
+        f"/predict/batch, 1,000 tickets: median {statistics.median(timings):.1f} ms, "
+        f"max {max(timings):.1f} ms (20 runs)"
     )
     print(f"ready after start (local model): {ready_s:.2f} s")
     print(

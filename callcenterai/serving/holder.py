@@ -7,6 +7,7 @@ assignment swaps it in: no request ever sees a half-loaded model.
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -100,6 +101,10 @@ class ModelHolder:
 
     def _swap(self, serving: Serving) -> None:
         self.current = serving
+        # A model is hundreds of thousands of long-lived objects (the vocabulary);
+        # freezing them keeps every later garbage collection from walking them.
+        gc.collect()
+        gc.freeze()
         self._on_swap(serving)
         log.info(
             "serving %s version %s (%s) from %s",

@@ -1,0 +1,60 @@
+"""Per-ticket cost of the TF-IDF model: fitted pipeline vs compiled form, and batching.
+
+  .venv/bin/python benchmarks/model_bench.py
+
+Uses models/tfidf and 200 raw-form test tickets; prints mean microseconds a ticket.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from callcenterai.models.store import load_model
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def per_ticket_us(fn, texts, repeat: int) -> float:
+    started = time.perf_counter()
+    for _ in range(repeat):
+        fn(texts)
+    return (time.perf_counter() - started) / (repeat * len(texts)) * 1e6
+
+
+def main() -> None:
+    model = load_model(ROOT / "models" / "tfidf").predictor
+    tickets = pd.read_csv(ROOT / "data" / "processed" / "test.csv").text.head(256).tolist()
+    raw = [f"Ticket #{i}: {t}!!" for i, t in enumerate(tickets)]
+    pipeline, compiled = model.pipeline, model.compiled
+    rows = [
+        (
+            "fitted pipeline, one ticket a call",
+            per_ticket_us(lambda ts: [pipeline.predict_proba([t]) for t in ts], raw[:40], 2),
+        ),
+        (
+            "compiled, one ticket a call",
+            per_ticket_us(lambda ts: [compiled.predict_one(t) for t in ts], raw, 5),
+        ),
+    ]
+    for size in (4, 16, 64, 256):
+        rows.append(
+            (
+                f"compiled, batches of {size}",
+                per_ticket_us(
+                    lambda ts: [compiled.predict_proba(ts[i : i + size]) for i in range(0, len(ts), size)],
+                    raw,
+                    5,
+                ),
+            )
+        )
+    rows.append(("fitted pipeline, batch of 256", per_ticket_us(pipeline.predict_proba, raw, 5)))
+    print("| path | µs per ticket |\n|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

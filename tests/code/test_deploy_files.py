@@ -1,0 +1,36 @@
+"""Dockerfiles and compose files, checked statically (no Docker engine on the test machines)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from callcenterai.config import PROJECT_ROOT
+
+DOCKERFILES = sorted(PROJECT_ROOT.glob("services/*/Dockerfile"))
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.parent.name)
+def test_dockerfile_passes_hadolint_and_runs_as_non_root(dockerfile):
+    hadolint = shutil.which("hadolint")
+    assert hadolint, "hadolint is installed by requirements-dev.txt"
+    result = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = dockerfile.read_text()
+    users = [line.split()[1] for line in text.splitlines() if line.startswith("USER ")]
+    assert users and users[-1] not in ("root", "0")
+    assert "API_KEY=" not in text.replace("CALLCENTERAI_API_KEY", "")
+
+
+def test_compose_file_is_valid_and_keeps_ports_on_loopback():
+    compose = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+    for name, service in compose["services"].items():
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), f"{name} publishes {port} beyond this host"
+        for key, value in service.get("environment", {}).items():
+            if "KEY" in key or "SECRET" in key or "PASSWORD" in key:
+                assert str(value).startswith("${"), f"{name}.{key} must come from the environment"
+    assert compose["services"]["tfidf_svc"]["ports"] == ["127.0.0.1:8001:8001"]
