@@ -78,6 +78,7 @@ def run_train_tfidf(train_csv: Path, model_dir: Path, params: TrainTfidfParams) 
     vocabulary = len(pipeline.named_steps["tfidf"].vocabulary_)
     log.info("train_tfidf: fitted in %.1f s, %d terms", fit_seconds, vocabulary)
 
+    smoke = smoke_tickets(pipeline, train[TEXT].tolist(), train[LABEL].tolist())
     card = new_card(
         "tfidf",
         labels=[str(c) for c in pipeline.classes_],
@@ -86,6 +87,7 @@ def run_train_tfidf(train_csv: Path, model_dir: Path, params: TrainTfidfParams) 
         training_rows=len(train),
         fit_seconds=round(fit_seconds, 2),
         vocabulary_size=vocabulary,
+        smoke_tickets=smoke,
     )
     use_experiment(EXPERIMENTS["tfidf"])
     example = train[TEXT].head(3).tolist()
@@ -117,6 +119,18 @@ def run_train_tfidf(train_csv: Path, model_dir: Path, params: TrainTfidfParams) 
         mlflow.log_dict(card, "model_card.json")
     log.info("train_tfidf: saved %s (MLflow run %s)", model_dir, card["mlflow_run_id"])
     return card
+
+
+def smoke_tickets(model, texts: list[str], labels: list[str], per_class: int = 2) -> list[dict]:
+    """The training tickets the model is surest of, per class: a reloaded copy must agree."""
+    proba = model.predict_proba(texts)
+    classes = [str(c) for c in model.classes_]
+    chosen = []
+    for j, name in enumerate(classes):
+        rows = [i for i, label in enumerate(labels) if label == name and proba[i].argmax() == j]
+        rows.sort(key=lambda i: -proba[i, j])
+        chosen += [{"text": texts[i], "label": name} for i in rows[:per_class]]
+    return chosen
 
 
 def _write_plot_files(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -15,7 +18,10 @@ DOCKERFILES = sorted(PROJECT_ROOT.glob("services/*/Dockerfile"))
 
 @pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.parent.name)
 def test_dockerfile_passes_hadolint_and_runs_as_non_root(dockerfile):
-    hadolint = shutil.which("hadolint")
+    # The venv's bin folder is not on PATH when pytest runs as .venv/bin/python -m pytest.
+    hadolint = shutil.which(
+        "hadolint", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    )
     assert hadolint, "hadolint is installed by requirements-dev.txt"
     result = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
