@@ -99,25 +99,21 @@ def test_a_failed_stage_leaves_the_previous_outputs(tmp_path, sample_frame):
     assert after == before
 
 
+def predict(model, tickets, output, *options, env=None):
+    """scripts/predict.py as a user types it."""
+    return run_script(
+        "scripts/predict.py", "--model", model, "--input", tickets, "--output", output, *options, env=env
+    )
+
+
 def test_predict_script_scores_a_csv_in_order(trained_project, tmp_path):
     folder, env = trained_project
     test = pd.read_csv(folder / "data/processed/test.csv")
     tickets = tmp_path / "tickets.csv"
     test.rename(columns={"text": "Body"}).to_csv(tickets, index=False)
     out = tmp_path / "predictions.csv"
-    result = run_script(
-        "scripts/predict.py",
-        "--model",
-        folder / "models/tfidf",
-        "--input",
-        tickets,
-        "--output",
-        out,
-        "--text-column",
-        "Body",
-        "--batch-size",
-        "7",
-        env=env,
+    result = predict(
+        folder / "models/tfidf", tickets, out, "--text-column", "Body", "--batch-size", "7", env=env
     )
     assert result.returncode == 0, result.stderr
     scored = pd.read_csv(out)
@@ -136,15 +132,7 @@ def test_predict_script_refuses_bad_input(trained_project, tmp_path):
     folder, env = trained_project
     tickets = tmp_path / "t.csv"
     tickets.write_text("Text\nhello\n")
-    result = run_script(
-        "scripts/predict.py",
-        "--model",
-        folder / "models/tfidf",
-        "--input",
-        tickets,
-        "--output",
-        tmp_path / "o.csv",
-    )
+    result = predict(folder / "models/tfidf", tickets, tmp_path / "o.csv")
     assert result.returncode == 2 and "missing column 'Document'" in result.stderr
     assert not (tmp_path / "o.csv").exists()
     tickets.write_text("Document\nhello\n")
