@@ -136,7 +136,5 @@ def test_predict_script_refuses_bad_input(trained_project, tmp_path):
     assert result.returncode == 2 and "missing column 'Document'" in result.stderr
     assert not (tmp_path / "o.csv").exists()
     tickets.write_text("Document\nhello\n")
-    result = run_script(
-        "scripts/predict.py", "--model", tmp_path / "nope", "--input", tickets, "--output", "x"
-    )
+    result = predict(tmp_path / "nope", tickets, tmp_path / "x.csv")
     assert result.returncode == 2 and "no such model folder" in result.stderr
