@@ -22,7 +22,7 @@ from callcenterai.evaluation import evaluate_probabilities
 from callcenterai.fileio import md5_of, staged_directory, staged_files, write_json
 from callcenterai.model_card import EXPERIMENTS, new_card
 from callcenterai.models.store import load_model, save_model_dir
-from callcenterai.tracking import metric_key, use_experiment
+from callcenterai.tracking import metric_key, tracking_uri, use_experiment
 
 log = logging.getLogger(__name__)
 
@@ -164,11 +164,18 @@ def _write_plot_files(
 
 def _log_evaluation_to_mlflow(card: dict, metrics: dict, images: list[Path], test_md5: str) -> None:
     import mlflow
+    from mlflow.exceptions import MlflowException
 
     run_id = card.get("mlflow_run_id")
     use_experiment(EXPERIMENTS[card["kind"]])
-    if not run_id or mlflow.get_run(run_id) is None:
-        raise UserError(f"the model's MLflow run {run_id!r} is not in this store; re-run its training stage")
+    try:
+        found = bool(run_id) and mlflow.get_run(run_id) is not None
+    except MlflowException:
+        found = False
+    if not found:
+        raise UserError(
+            f"the model's MLflow run {run_id!r} is not in {tracking_uri()}; re-run its training stage"
+        )
     flat = {metric_key("test", k): v for k, v in metrics.items() if isinstance(v, (int, float))}
     flat.update({metric_key("test_f1", k): v for k, v in metrics["per_class_f1"].items()})
     with mlflow.start_run(run_id=run_id):

@@ -138,3 +138,19 @@ def test_predict_script_refuses_bad_input(trained_project, tmp_path):
     tickets.write_text("Document\nhello\n")
     result = predict(tmp_path / "nope", tickets, tmp_path / "x.csv")
     assert result.returncode == 2 and "no such model folder" in result.stderr
+
+
+def test_evaluate_refuses_a_model_from_another_store(trained_project, tmp_path):
+    folder, env = trained_project
+    other = {"MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'other.db'}"}
+    result = run_script(
+        "scripts/evaluate.py",
+        "data/processed/test.csv",
+        tmp_path / "eval",
+        "tfidf=models/tfidf",
+        cwd=folder,
+        env=other,
+    )
+    assert result.returncode == 2
+    assert "the model's MLflow run" in result.stderr and "re-run its training stage" in result.stderr
+    assert not (tmp_path / "eval").exists()
