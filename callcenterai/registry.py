@@ -77,8 +77,9 @@ class Transition:
 
 
 @contextlib.contextmanager
-def promotion_lock(path: Path = PROJECT_ROOT / ".registry.lock") -> Iterator[None]:
+def promotion_lock(path: Path | None = None) -> Iterator[None]:
     """Serialise promotions from this machine (the common case: one operator host or CI)."""
+    path = path or PROJECT_ROOT / ".registry.lock"  # read at call time: tests point it elsewhere
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -441,25 +442,32 @@ def _parse_models_uri(uri: str) -> tuple[str, str | None, str | None]:
     return name, None, version or None
 
 
+def resolve_models_uri(uri: str) -> tuple[Registry, Version]:
+    """The registry and the version that ``models:/NAME@ALIAS`` or ``models:/NAME/N`` names now."""
+    if not uri.startswith("models:/"):
+        raise RegistryError(f"{uri}: only models:/NAME@ALIAS or models:/NAME/VERSION URIs are supported")
+    name, alias, number = _parse_models_uri(uri)
+    kinds = {v: k for k, v in REGISTERED_NAMES.items()}
+    if name not in kinds:
+        raise RegistryError(f"{uri}: unknown registered model {name!r}")
+    registry = Registry(kinds[name])
+    version = registry.alias_version(alias) if alias else registry.version(number)
+    if version is None:
+        raise RegistryError(f"{uri}: no version of {name} has the alias {alias!r}")
+    return registry, version
+
+
 def load_registry_model(uri: str, cache_dir: Path | None = None):
     """Load a registry model, keeping a local copy in ``cache_dir`` for offline starts."""
     import mlflow
 
     from callcenterai.models.store import LoadedModel, ModelLoadError, predictor_for, save_model_dir
 
-    if not uri.startswith("models:/"):
-        raise ModelLoadError(f"{uri}: only models:/NAME@ALIAS or models:/NAME/VERSION URIs are supported")
-    name, alias, number = _parse_models_uri(uri)
-    kinds = {v: k for k, v in REGISTERED_NAMES.items()}
-    if name not in kinds:
-        raise ModelLoadError(f"{uri}: unknown registered model {name!r}")
-    registry = Registry(kinds[name])
     try:
-        version = registry.alias_version(alias) if alias else registry.version(number)
+        registry, version = resolve_models_uri(uri)
     except RegistryError as exc:
         raise ModelLoadError(str(exc)) from None
-    if version is None:
-        raise ModelLoadError(f"{uri}: no version of {name} has the alias {alias!r}")
+    name = registry.name
     cached = _cached_copy(cache_dir, name, version)
     if cached is not None:
         return cached
@@ -484,7 +492,9 @@ def load_registry_model(uri: str, cache_dir: Path | None = None):
             "registry_uri": registry.uri,
         }
     )
-    loaded = LoadedModel(predictor=predictor_for(card.get("kind", kinds[name]), model), card=card, source=uri)
+    loaded = LoadedModel(
+        predictor=predictor_for(card.get("kind", registry.kind), model), card=card, source=uri
+    )
     if cache_dir is not None:
         save_model_dir(Path(cache_dir), model, card)
     return loaded

@@ -134,17 +134,11 @@ class ModelHolder:
 
     def registry_version(self) -> str | None:
         """The version MODEL_URI points at now (for the background poll), or None."""
-        from callcenterai.model_card import REGISTERED_NAMES
-        from callcenterai.registry import Registry, RegistryError, _parse_models_uri
+        from callcenterai.registry import RegistryError, resolve_models_uri
 
-        uri = self.settings.model_uri
-        if not uri.startswith("models:/"):
+        if not self.settings.model_uri.startswith("models:/"):
             return None
-        name, alias, number = _parse_models_uri(uri)
-        kinds = {v: k for k, v in REGISTERED_NAMES.items()}
         try:
-            registry = Registry(kinds[name])
-            version = registry.alias_version(alias) if alias else registry.version(number)
-        except (RegistryError, KeyError):
+            return resolve_models_uri(self.settings.model_uri)[1].version
+        except RegistryError:
             return None
-        return version.version if version else None

@@ -105,4 +105,4 @@ def test_a_class_with_too_few_rows_is_named(tmp_path, sample_frame):
 
 def test_help_describes_the_stage():
     result = run_script(SCRIPT, "--help")
-    assert result.returncode == 0 and "stratified" not in result.stderr and "raw_csv" in result.stdout
+    assert result.returncode == 0 and "split train/test" in result.stdout and "raw_csv" in result.stdout

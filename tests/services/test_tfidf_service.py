@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -230,6 +231,7 @@ def test_no_model_at_all_is_not_ready_and_says_why(tmp_path):
             ready = httpx.get(url + "/ready")
             if "loading" not in ready.text:
                 break
+            time.sleep(0.1)
         assert ready.status_code == 503 and "no such model folder" in ready.json()["reason"]
         response = httpx.post(url + "/predict", json={"text": "printer broken"})
         assert response.status_code == 503 and "not ready" in response.json()["error"]
