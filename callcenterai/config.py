@@ -74,6 +74,25 @@ class TrainTfidfParams(_Section):
         return value
 
 
+class TrainTransformerParams(_Section):
+    checkpoint: str = "all-MiniLM-L6-v2"  # the packaged MiniLM, a local folder, or a hub name
+    max_length: int = Field(64, ge=8, le=512)
+    epochs: int = Field(2, ge=1)
+    batch_size: int = Field(32, ge=1)
+    learning_rate: float = Field(1e-4, gt=0.0, lt=1.0)
+    warmup_ratio: float = Field(0.06, ge=0.0, lt=1.0)
+    weight_decay: float = Field(0.01, ge=0.0)
+    class_weight: Optional[Literal["balanced"]] = None
+    validation_fraction: float = Field(0.05, gt=0.0, lt=0.5)
+    early_stopping_patience: int = Field(1, ge=0)
+    max_train_rows: Optional[int] = Field(None, ge=50)
+    seed: int = 42
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    serving_batch_size: int = Field(32, ge=1)
+    min_export_agreement: float = Field(0.99, gt=0.0, le=1.0)
+    max_export_accuracy_drop: float = Field(0.005, ge=0.0, le=1.0)
+
+
 class EvaluateParams(_Section):
     calibration_bins: int = Field(15, ge=2)
     target_accuracy: float = Field(0.95, gt=0.0, le=1.0)

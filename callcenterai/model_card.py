@@ -20,6 +20,10 @@ REGISTERED_NAMES = {
     "tfidf": "callcenterai-tfidf-classifier",
     "transformer": "callcenterai-transformer-classifier",
 }
+LIBRARIES = {
+    "tfidf": ("scikit-learn", "numpy", "scipy", "mlflow"),
+    "transformer": ("torch", "transformers", "tokenizers", "onnx", "onnxruntime", "numpy", "mlflow"),
+}
 EXPERIMENTS = {"tfidf": "callcenterai-tfidf", "transformer": "callcenterai-transformer"}
 
 
@@ -48,6 +52,17 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def smoke_tickets(texts, labels, proba, classes, per_class: int = 2) -> list[dict]:
+    """The tickets the model is surest of, per class: a reloaded or exported copy must agree."""
+    classes = [str(c) for c in classes]
+    chosen = []
+    for j, name in enumerate(classes):
+        rows = [i for i, label in enumerate(labels) if label == name and proba[i].argmax() == j]
+        rows.sort(key=lambda i: -proba[i, j])
+        chosen += [{"text": texts[i], "label": name} for i in rows[:per_class]]
+    return chosen
+
+
 def new_card(
     kind: str,
     labels: list[str],
@@ -65,6 +80,6 @@ def new_card(
         "training_rows": training_rows,
         "trained_at": utc_now(),
         "git_commit": git_commit(),
-        "libraries": library_versions("scikit-learn", "numpy", "scipy", "mlflow"),
+        "libraries": library_versions(*LIBRARIES[kind]),
         **extra,
     }

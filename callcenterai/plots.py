@@ -88,3 +88,51 @@ def coverage_png(rows: list[dict], target: float, coverage: float, title: str, p
     ax.set_xlim(0, 1.01)
     ax.set_title(f"{title}: accuracy versus coverage")
     return _save(fig, path)
+
+
+def training_history_png(history: Sequence[dict], steps: Sequence[dict], title: str, path: Path) -> Path:
+    """Loss (running, per step, and validation per epoch) and accuracy per epoch."""
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 4))
+    epochs = [row["epoch"] for row in history]
+    if steps:
+        per_epoch = max(steps[-1]["step"] / max(len(history), 1), 1)
+        loss_ax.plot(
+            [s["step"] / per_epoch for s in steps], [s["loss"] for s in steps], lw=1, label="train (running)"
+        )
+    loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train (epoch mean)")
+    loss_ax.plot(epochs, [r["val_loss"] for r in history], "s-", label="validation")
+    loss_ax.set_xlabel("epoch")
+    loss_ax.set_ylabel("cross-entropy loss")
+    loss_ax.legend()
+    acc_ax.plot(epochs, [r["train_accuracy"] for r in history], "o-", label="train")
+    acc_ax.plot(epochs, [r["val_accuracy"] for r in history], "s-", label="validation")
+    acc_ax.set_xlabel("epoch")
+    acc_ax.set_ylabel("accuracy")
+    acc_ax.set_xticks(epochs)
+    acc_ax.legend()
+    fig.suptitle(f"{title}: training history")
+    return _save(fig, path)
+
+
+def comparison_png(metrics: dict[str, dict], path: Path) -> Path:
+    """Models side by side: headline metrics, and F1 per class."""
+    names = list(metrics)
+    headline = ("accuracy", "macro_f1", "coverage_at_target_accuracy")
+    classes = sorted(next(iter(metrics.values()))["per_class_f1"])
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.8), gridspec_kw={"width_ratios": [1, 2]})
+    width = 0.8 / len(names)
+    for k, name in enumerate(names):
+        offsets = np.arange(len(headline)) + (k - (len(names) - 1) / 2) * width
+        values = [metrics[name][m] for m in headline]
+        bars = left.bar(offsets, values, width, label=name)
+        left.bar_label(bars, fmt="%.3f", fontsize=7, rotation=90, padding=2)
+        offsets = np.arange(len(classes)) + (k - (len(names) - 1) / 2) * width
+        right.bar(offsets, [metrics[name]["per_class_f1"][c] for c in classes], width, label=name)
+    left.set_xticks(range(len(headline)), ["accuracy", "macro-F1", "coverage at\ntarget accuracy"])
+    left.set_ylim(0, 1.12)
+    left.legend(fontsize=8, loc="lower right")
+    right.set_xticks(range(len(classes)), classes, rotation=30, ha="right")
+    right.set_ylim(0, 1)
+    right.set_ylabel("F1 on the test split")
+    fig.suptitle("Models on the same test split")
+    return _save(fig, path)

@@ -20,7 +20,7 @@ from callcenterai.data import LABEL, TEXT, load_processed, prepare_tickets
 from callcenterai.errors import UserError
 from callcenterai.evaluation import evaluate_probabilities
 from callcenterai.fileio import md5_of, staged_directory, staged_files, write_json
-from callcenterai.model_card import EXPERIMENTS, new_card
+from callcenterai.model_card import EXPERIMENTS, new_card, smoke_tickets
 from callcenterai.models.store import load_model, save_model_dir
 from callcenterai.tracking import metric_key, tracking_uri, use_experiment
 
@@ -78,7 +78,8 @@ def run_train_tfidf(train_csv: Path, model_dir: Path, params: TrainTfidfParams) 
     vocabulary = len(pipeline.named_steps["tfidf"].vocabulary_)
     log.info("train_tfidf: fitted in %.1f s, %d terms", fit_seconds, vocabulary)
 
-    smoke = smoke_tickets(pipeline, train[TEXT].tolist(), train[LABEL].tolist())
+    texts = train[TEXT].tolist()
+    smoke = smoke_tickets(texts, train[LABEL].tolist(), pipeline.predict_proba(texts), pipeline.classes_)
     card = new_card(
         "tfidf",
         labels=[str(c) for c in pipeline.classes_],
@@ -119,18 +120,6 @@ def run_train_tfidf(train_csv: Path, model_dir: Path, params: TrainTfidfParams) 
         mlflow.log_dict(card, "model_card.json")
     log.info("train_tfidf: saved %s (MLflow run %s)", model_dir, card["mlflow_run_id"])
     return card
-
-
-def smoke_tickets(model, texts: list[str], labels: list[str], per_class: int = 2) -> list[dict]:
-    """The training tickets the model is surest of, per class: a reloaded copy must agree."""
-    proba = model.predict_proba(texts)
-    classes = [str(c) for c in model.classes_]
-    chosen = []
-    for j, name in enumerate(classes):
-        rows = [i for i, label in enumerate(labels) if label == name and proba[i].argmax() == j]
-        rows.sort(key=lambda i: -proba[i, j])
-        chosen += [{"text": texts[i], "label": name} for i in rows[:per_class]]
-    return chosen
 
 
 def _write_plot_files(
