@@ -88,9 +88,16 @@ class TrainTransformerParams(_Section):
     max_train_rows: Optional[int] = Field(None, ge=50)
     seed: int = 42
     device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+class ExportTransformerParams(_Section):
+    # Parts of the graph left in fp32 by the int8 quantisation: the classifier head,
+    # the feed-forward output projections (their inputs carry BERT's activation
+    # outliers) and the embedding layer (its int8 kernel is slower, not faster).
+    keep_fp32: tuple[Literal["head", "ffn_output", "embeddings"], ...] = ("head", "ffn_output", "embeddings")
     serving_batch_size: int = Field(32, ge=1)
-    min_export_agreement: float = Field(0.99, gt=0.0, le=1.0)
-    max_export_accuracy_drop: float = Field(0.005, ge=0.0, le=1.0)
+    min_agreement: float = Field(0.99, gt=0.0, le=1.0)
+    max_accuracy_drop: float = Field(0.005, ge=0.0, le=1.0)
 
 
 class EvaluateParams(_Section):

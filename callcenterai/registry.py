@@ -284,6 +284,7 @@ class Registry:
             lambda: mlflow.search_logged_models(
                 experiment_ids=[run.info.experiment_id],
                 filter_string=f"source_run_id = '{run.info.run_id}'",
+                order_by=[{"field_name": "creation_timestamp", "ascending": False}],  # a re-export wins
                 output_format="list",
             )
         )
@@ -461,7 +462,7 @@ def load_registry_model(uri: str, cache_dir: Path | None = None):
     """Load a registry model, keeping a local copy in ``cache_dir`` for offline starts."""
     import mlflow
 
-    from callcenterai.models.store import LoadedModel, ModelLoadError, predictor_for, save_model_dir
+    from callcenterai.models.store import ModelLoadError
 
     try:
         registry, version = resolve_models_uri(uri)
@@ -475,28 +476,59 @@ def load_registry_model(uri: str, cache_dir: Path | None = None):
         local = mlflow.artifacts.download_artifacts(
             artifact_uri=f"models:/{name}/{version.version}", tracking_uri=registry.uri
         )
-        model = mlflow.sklearn.load_model(local)
-        card = dict(mlflow.models.Model.load(local).metadata.get("model_card", {}))
+        logged = mlflow.models.Model.load(local)
+        card = dict(logged.metadata.get("model_card", {}))
+        card.update(
+            {
+                "name": name,
+                "version": str(version.version),
+                "aliases": list(version.aliases or []),
+                "stage": version.current_stage,
+                "run_id": version.run_id,
+                "metrics": {
+                    k: float(v) for k, v in version.tags.items() if k.startswith("test_") and _is_number(v)
+                },
+                "registry_uri": registry.uri,
+            }
+        )
+        loader = (
+            _load_logged_transformer
+            if card.get("kind", registry.kind) == "transformer"
+            else _load_logged_tfidf
+        )
+        return loader(Path(local), logged, card, uri, cache_dir)
+    except ModelLoadError:
+        raise
     except Exception as exc:  # any failure to fetch or unpickle is a load failure
         raise ModelLoadError(f"{uri}: could not load version {version.version} ({exc})") from None
-    card.update(
-        {
-            "name": name,
-            "version": str(version.version),
-            "aliases": list(version.aliases or []),
-            "stage": version.current_stage,
-            "run_id": version.run_id,
-            "metrics": {
-                k: float(v) for k, v in version.tags.items() if k.startswith("test_") and _is_number(v)
-            },
-            "registry_uri": registry.uri,
-        }
-    )
-    loaded = LoadedModel(
-        predictor=predictor_for(card.get("kind", registry.kind), model), card=card, source=uri
-    )
+
+
+def _load_logged_tfidf(local: Path, logged, card: dict, uri: str, cache_dir: Path | None):
+    import mlflow
+
+    from callcenterai.models.store import LoadedModel, predictor_for, save_model_dir
+
+    model = mlflow.sklearn.load_model(str(local))
+    loaded = LoadedModel(predictor=predictor_for("tfidf", model), card=card, source=uri)
     if cache_dir is not None:
         save_model_dir(Path(cache_dir), model, card)
+    return loaded
+
+
+def _load_logged_transformer(local: Path, logged, card: dict, uri: str, cache_dir: Path | None):
+    """The served folder travels as the pyfunc model's artifact; load it as a model folder."""
+    from callcenterai.models.store import copy_model_dir, load_model_dir
+
+    # One artifact, the folder (read from MLmodel: importing the pyfunc wrapper needs pandas).
+    (artifact,) = logged.flavors["python_function"]["artifacts"].values()
+    folder = local / artifact["path"]
+    if cache_dir is not None:
+        copy_model_dir(folder, Path(cache_dir), card)
+        folder = Path(cache_dir)
+    else:
+        copy_model_dir(folder, folder, card)
+    loaded = load_model_dir(folder)
+    loaded.source = uri
     return loaded
 
 

@@ -122,6 +122,9 @@ def run_train_tfidf(train_csv: Path, model_dir: Path, params: TrainTfidfParams) 
     return card
 
 
+PLOT_TITLES = {"tfidf": "TF-IDF", "transformer": "Transformer", "ensemble": "Ensemble (mean probability)"}
+
+
 def _write_plot_files(
     plots_dir: Path, prefix: str, result: dict, labels: list[str], params: EvaluateParams
 ) -> list[Path]:
@@ -134,7 +137,7 @@ def _write_plot_files(
     )
     for name in ("per_class_f1", "reliability", "coverage"):
         write_json(plots_dir / f"{prefix}_{name}.json", data[name])
-    title = {"tfidf": "TF-IDF"}.get(prefix, prefix)
+    title = PLOT_TITLES.get(prefix, prefix)
     return [
         plots.confusion_png(data["confusion_matrix"], labels, title, plots_dir / f"{prefix}_confusion.png"),
         plots.per_class_f1_png(data["per_class_f1"], title, plots_dir / f"{prefix}_per_class_f1.png"),
@@ -175,25 +178,55 @@ def _log_evaluation_to_mlflow(card: dict, metrics: dict, images: list[Path], tes
             mlflow.log_artifact(str(image), artifact_path="evaluation")
 
 
-def run_evaluate(model_dirs: dict[str, Path], test_csv: Path, out_dir: Path, params: EvaluateParams) -> dict:
-    """Score each model on the test split; write DVC metrics and plots, log to MLflow."""
+def average_probabilities(parts: list[tuple[list[str], np.ndarray]]) -> tuple[list[str], np.ndarray]:
+    """The mean of several models' probabilities, columns aligned by label name."""
+    labels = sorted(parts[0][0])
+    for names, _ in parts[1:]:
+        if sorted(names) != labels:
+            raise UserError(f"cannot average models with different labels: {labels} and {sorted(names)}")
+    total = np.zeros((parts[0][1].shape[0], len(labels)))
+    for names, proba in parts:
+        total += proba[:, [list(names).index(name) for name in labels]]
+    return labels, total / len(parts)
+
+
+def run_evaluate(
+    model_dirs: dict[str, Path],
+    test_csv: Path,
+    out_dir: Path,
+    params: EvaluateParams,
+    ensemble: str | None = None,
+) -> dict:
+    """Score each model (and, if ``ensemble`` names it, their probability average) on the
+    test split; write DVC metrics and plots, log each model's to its MLflow run."""
+    from callcenterai import plots
+
     test = load_processed(test_csv)
     texts, truth = test[TEXT].tolist(), test[LABEL].to_numpy()
     results: dict[str, Any] = {}
     with staged_directory(Path(out_dir)) as staging:
         plots_dir = staging / "plots"
         plots_dir.mkdir()
-        metrics_out = {}
+        metrics_out: dict[str, Any] = {}
+        scored: list[tuple[str, dict | None, list[str], np.ndarray]] = []
         for prefix, folder in model_dirs.items():
             model = load_model(folder)
-            labels = list(model.predictor.labels)
-            proba = model.predictor.predict_proba(texts)
+            scored.append(
+                (prefix, model.card, list(model.predictor.labels), model.predictor.predict_proba(texts))
+            )
+        if ensemble:
+            if len(scored) < 2:
+                raise UserError("an ensemble needs at least two models")
+            labels, proba = average_probabilities([(names, proba) for _, _, names, proba in scored])
+            scored.append((ensemble, None, labels, proba))
+        for prefix, card, labels, proba in scored:
             result = evaluate_probabilities(
                 truth, proba, labels, params.calibration_bins, params.target_accuracy
             )
             images = _write_plot_files(plots_dir, prefix, result, labels, params)
             metrics_out[prefix] = result["metrics"]
-            results[prefix] = (model.card, result["metrics"], images)
+            if card is not None:
+                results[prefix] = (card, result["metrics"], images)
             log.info(
                 "evaluate %s: accuracy %.4f, macro-F1 %.4f, ECE %.4f, %.1f%% coverage at %.0f%% accuracy",
                 prefix,
@@ -203,13 +236,13 @@ def run_evaluate(model_dirs: dict[str, Path], test_csv: Path, out_dir: Path, par
                 100 * result["metrics"]["coverage_at_target_accuracy"],
                 100 * params.target_accuracy,
             )
+        if len(scored) > 1:
+            plots.comparison_png(dict(metrics_out), plots_dir / "comparison.png")
         metrics_out["test_data_md5"] = md5_of(test_csv)
         write_json(staging / "metrics.json", metrics_out)
         # MLflow last, inside the staging block: a failure here keeps the old outputs.
         for prefix, (card, metrics, images) in results.items():
-            final_images = [Path(out_dir) / "plots" / p.name for p in images]
             _log_evaluation_to_mlflow(card, metrics, images, metrics_out["test_data_md5"])
-            results[prefix] = (card, metrics, final_images)
     return metrics_out
 
 

@@ -1,10 +1,11 @@
-"""Stage train_transformer: fine-tune the encoder, export it to int8 ONNX, check the export, log to MLflow.
+"""Stage train_transformer: fine-tune the encoder on the tickets and log the run to MLflow.
 
-Reads the ``train_transformer`` section of params.yaml. The test split is used
-only to check that the exported model agrees with the fine-tuned one; model
-selection uses a validation split carved from TRAIN_CSV. MODEL_DIR (served:
-int8 ONNX), CHECKPOINT_DIR (fine-tuned fp32, Hugging Face form) and HISTORY_DIR
-are replaced only when every step succeeds.
+Reads the ``train_transformer`` section of params.yaml. Model selection and
+early stopping use a validation split carved from TRAIN_CSV (never the test
+split). Writes CHECKPOINT_DIR (the fine-tuned fp32 model in Hugging Face form,
+with training_card.json) and HISTORY_DIR (the training history, JSON and PNG),
+both only when training succeeds. export_transformer turns CHECKPOINT_DIR into
+the served model.
 """
 
 from __future__ import annotations
@@ -22,19 +23,13 @@ def main(argv=None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("train_csv", type=Path, help="processed training split (text,label)")
-    parser.add_argument("test_csv", type=Path, help="processed test split, for the export check")
-    parser.add_argument("model_dir", type=Path, help="output model folder, e.g. models/transformer")
-    parser.add_argument(
-        "checkpoint_dir", type=Path, help="output folder for the fine-tuned fp32 model (Hugging Face form)"
-    )
+    parser.add_argument("checkpoint_dir", type=Path, help="output folder, e.g. models/transformer-fp32")
     parser.add_argument("history_dir", type=Path, help="output folder for the training history plot")
     args = parser.parse_args(argv)
     params = load_section("train_transformer", TrainTransformerParams)
     from callcenterai.transformer_stage import run_train_transformer  # torch loads only when needed
 
-    run_train_transformer(
-        args.train_csv, args.test_csv, args.model_dir, args.checkpoint_dir, args.history_dir, params
-    )
+    run_train_transformer(args.train_csv, args.checkpoint_dir, args.history_dir, params)
     return 0
 
 

@@ -1,7 +1,8 @@
 """Saving and loading models: a local folder, or a registry URI.
 
-A model folder holds ``model.joblib`` and ``model_card.json``; the card records
-the file's sha256, checked before the file is unpickled. A registry URI such as
+A model folder holds ``model_card.json`` and the model file its kind names
+(``model.joblib`` for tfidf; ``model.onnx`` and ``tokenizer.json`` for the
+transformer); the card records the file's sha256, checked before it is loaded. A registry URI such as
 ``models:/callcenterai-tfidf-classifier@production`` is resolved through
 MLflow, downloaded into a local cache folder (kept so a service can start when
 the registry is down) and loaded the same way.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +21,12 @@ import joblib
 
 from callcenterai.errors import UserError
 from callcenterai.fileio import sha256_of, staged_directory, write_json
-from callcenterai.models.predictor import Predictor, TfidfPredictor
+from callcenterai.models.predictor import Predictor, TfidfPredictor, TransformerPredictor
 
 log = logging.getLogger(__name__)
 
 MODEL_FILE = "model.joblib"
+MODEL_FILES = {"tfidf": MODEL_FILE, "transformer": "model.onnx"}
 CARD_FILE = "model_card.json"
 REGISTRY_URI_PREFIXES = ("models:/", "runs:/")
 
@@ -67,6 +70,7 @@ def read_card(folder: Path) -> dict[str, Any]:
 
 
 def predictor_for(kind: str, model: Any) -> Predictor:
+    """The predictor of an in-memory TF-IDF pipeline (a transformer loads from its folder)."""
     if kind == "tfidf":
         return TfidfPredictor(model)
     raise ModelLoadError(f"unknown model kind {kind!r}")
@@ -75,14 +79,32 @@ def predictor_for(kind: str, model: Any) -> Predictor:
 def load_model_dir(folder: Path) -> LoadedModel:
     folder = Path(folder)
     card = read_card(folder)
-    model_path = folder / MODEL_FILE
+    kind = card.get("kind", "tfidf")
+    if kind not in MODEL_FILES:
+        raise ModelLoadError(f"{folder}: unknown model kind {kind!r} in {CARD_FILE}")
+    model_path = folder / MODEL_FILES[kind]
     if not model_path.is_file():
-        raise ModelLoadError(f"{folder}: {MODEL_FILE} is missing")
+        raise ModelLoadError(f"{folder}: {MODEL_FILES[kind]} is missing")
     expected = card.get("model_file_sha256")
     if expected and sha256_of(model_path) != expected:
         raise ModelLoadError(f"{model_path}: sha256 does not match the model card; refusing to load")
-    predictor = predictor_for(card.get("kind", "tfidf"), joblib.load(model_path))
+    if kind == "transformer":
+        try:
+            predictor: Predictor = TransformerPredictor(folder, card)
+        except Exception as exc:  # onnxruntime and tokenizers raise their own types
+            raise ModelLoadError(f"{folder}: cannot load the ONNX model or tokenizer ({exc})") from None
+    else:
+        predictor = predictor_for(kind, joblib.load(model_path))
     return LoadedModel(predictor=predictor, card=card, source=str(folder))
+
+
+def copy_model_dir(source: Path, dest: Path, card: dict[str, Any]) -> None:
+    """Copy a model folder with an updated card; ``dest`` is replaced only when complete."""
+    with staged_directory(Path(dest)) as staging:
+        for path in Path(source).iterdir():
+            if path.is_file() and path.name != CARD_FILE:
+                shutil.copy2(path, staging / path.name)
+        write_json(staging / CARD_FILE, card)
 
 
 def is_registry_uri(source: str) -> bool:

@@ -264,15 +264,25 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         if not hmac.compare_digest(provided.encode(), settings.api_key.encode()):
             raise HTTPException(403, "wrong API key")
 
-    def scored(labels: tuple[str, ...], row) -> dict:
+    def scored(labels: tuple[str, ...], row, truncated: bool | None = None) -> dict:
         values = row.tolist()
         best = max(range(len(values)), key=values.__getitem__)
         metrics.observe_prediction(labels[best], values[best])
-        return {"label": labels[best], "confidence": values[best], "probabilities": dict(zip(labels, values))}
+        answer = {
+            "label": labels[best],
+            "confidence": values[best],
+            "probabilities": dict(zip(labels, values)),
+        }
+        if truncated is not None:  # only models with a length limit say whether they cut the text
+            answer["truncated"] = truncated
+            if truncated:
+                metrics.truncated.inc()
+        return answer
 
     def answer_one(serving: Serving, text: str, request_id: str, started: float) -> dict:
         predictor = serving.model.predictor
-        answer = scored(predictor.labels, predictor.predict_proba([text])[0])
+        proba, cut = predictor.predict_detailed([text])
+        answer = scored(predictor.labels, proba[0], None if cut is None else cut[0])
         answer["model"] = serving.ref
         answer["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
         if log.isEnabledFor(logging.DEBUG):
@@ -312,9 +322,10 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         serving = serving_now()
         predictor = serving.model.predictor
         # Off the event loop: a 1,000-ticket batch must not stall single requests.
-        proba = await anyio.to_thread.run_sync(predictor.predict_proba, body.texts)
+        proba, cut = await anyio.to_thread.run_sync(predictor.predict_detailed, body.texts)
+        cut = cut if cut is not None else [None] * len(proba)
         answer = {
-            "predictions": [scored(predictor.labels, row) for row in proba],
+            "predictions": [scored(predictor.labels, row, c) for row, c in zip(proba, cut)],
             "model": serving.ref,
             "latency_ms": round((time.perf_counter() - started) * 1000, 3),
         }

@@ -33,6 +33,11 @@ class ServiceMetrics:
             buckets=CONFIDENCE_BUCKETS,
             registry=r,
         )
+        self.truncated = Counter(
+            "callcenterai_truncated_texts",
+            "Texts longer than the model's maximum length, of which only the beginning was read.",
+            registry=r,
+        )
         self.model_info = Info("callcenterai_model", "The model being served.", registry=r)
         self.reloads = Counter(
             "callcenterai_model_reloads", "Model reload attempts by result.", ["result"], registry=r

@@ -75,6 +75,14 @@ class ScoredTicket(BaseModel):
     probabilities: dict[str, float] = Field(
         description="Calibrated probability of every category; sums to 1.", examples=[EXAMPLE_PROBABILITIES]
     )
+    truncated: bool | None = Field(
+        None,
+        description=(
+            "Transformer only: true when the text was longer than the model's trained maximum "
+            "(see GET /model, max_length tokens) and only its beginning was read."
+        ),
+        examples=[False],
+    )
 
 
 class Prediction(ScoredTicket):

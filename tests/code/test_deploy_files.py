@@ -40,3 +40,11 @@ def test_compose_file_is_valid_and_keeps_ports_on_loopback():
             if "KEY" in key or "SECRET" in key or "PASSWORD" in key:
                 assert str(value).startswith("${"), f"{name}.{key} must come from the environment"
     assert compose["services"]["tfidf_svc"]["ports"] == ["127.0.0.1:8001:8001"]
+    assert compose["services"]["transformer_svc"]["ports"] == ["127.0.0.1:8002:8002"]
+
+
+def test_transformer_service_image_installs_neither_torch_nor_transformers():
+    requirements = (PROJECT_ROOT / "services/transformer_svc/requirements.txt").read_text().lower()
+    names = {line.split("==")[0].strip() for line in requirements.splitlines() if "==" in line}
+    assert {"onnxruntime", "tokenizers"} <= names
+    assert not names & {"torch", "transformers", "scikit-learn", "dvc"}, names

@@ -4,14 +4,17 @@ import pandas as pd
 import pytest
 
 from callcenterai.models.store import load_model
-from tests.conftest import make_pipeline_project, run_script, sqlite_uri
+from tests.conftest import QUICK_TRANSFORMER, make_pipeline_project, run_script, sqlite_uri
 
 
 @pytest.fixture(scope="session")
 def full_project(tmp_path_factory, shared_csv):
-    """End to end on the real data: `dvc repro` with the project's params, in a temp copy."""
+    """End to end on the real data: `dvc repro` with the project's params, in a temp copy.
+
+    The transformer runs in its quick mode here (an hour of fine-tuning does not belong
+    in a test run); the TF-IDF model is trained exactly as the pipeline trains it."""
     raw = pd.read_csv(shared_csv, dtype=str, keep_default_na=False)
-    folder = make_pipeline_project(tmp_path_factory.mktemp("full") / "project", raw)
+    folder = make_pipeline_project(tmp_path_factory.mktemp("full") / "project", raw, QUICK_TRANSFORMER)
     env = {"MLFLOW_TRACKING_URI": sqlite_uri(folder)}
     result = run_script("-m", "dvc", "repro", cwd=folder, env=env, timeout=1200)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -60,15 +60,14 @@ def running_service(module: str, env: dict, log_path: Path, wait_ready: bool = T
 def registry_env(trained_project):
     """The pipeline fixture's store with its model registered and in production (version 1)."""
     folder, env = trained_project
-    for command in (["register"], ["production"]):
-        result = run_script("scripts/mlflow_registry.py", *command, env=env)
-        assert result.returncode == 0 or "already" in result.stderr, result.stderr
+    for kind in ("tfidf", "transformer"):
+        for command in ("register", "production"):
+            result = run_script("scripts/mlflow_registry.py", command, "--model", kind, env=env)
+            assert result.returncode == 0 or "already" in result.stderr, result.stderr
     return env
 
 
-@pytest.fixture(scope="session")
-def tfidf_service(registry_env, tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tfidf_svc")
+def start_classifier(kind: str, registry_env: dict, folder: Path):
     env = {
         **registry_env,
         "MODEL_CACHE_DIR": str(folder / "cache"),
@@ -78,5 +77,21 @@ def tfidf_service(registry_env, tmp_path_factory):
         "LOG_LEVEL": "DEBUG",
     }
     log_path = folder / "service.log"
-    with running_service("services.tfidf_svc.app:app", env, log_path) as url:
-        yield {"url": url, "log": log_path, "env": env, "cache": folder / "cache"}
+    with running_service(f"services.{kind}_svc.app:app", env, log_path) as url:
+        yield {"url": url, "log": log_path, "env": env, "cache": folder / "cache", "kind": kind}
+
+
+@pytest.fixture(scope="session")
+def transformer_service(registry_env, tmp_path_factory):
+    yield from start_classifier("transformer", registry_env, tmp_path_factory.mktemp("transformer_svc"))
+
+
+@pytest.fixture(params=["tfidf", "transformer"])
+def service(request):
+    """Each classifier service in turn: they share one contract and one serving module."""
+    return request.getfixturevalue(f"{request.param}_service")
+
+
+@pytest.fixture(scope="session")
+def tfidf_service(registry_env, tmp_path_factory):
+    yield from start_classifier("tfidf", registry_env, tmp_path_factory.mktemp("tfidf_svc"))

@@ -1,4 +1,4 @@
-"""Schema-driven fuzzing of tfidf_svc over its own OpenAPI: no input may cause a 5xx.
+"""Schema-driven fuzzing of both classifier services over their own OpenAPI: no input may cause a 5xx.
 
 Schemathesis builds valid and invalid requests for every operation; Hypothesis
 runs them against the real service. (Schemathesis' own pytest plugin is not used:
@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 
-@pytest.fixture(scope="module")
-def operations(tfidf_service):
-    schema = schemathesis.openapi.from_url(tfidf_service["url"] + "/openapi.json")
+@pytest.fixture()
+def operations(service):
+    schema = schemathesis.openapi.from_url(service["url"] + "/openapi.json")
     found = [result.ok() for result in schema.get_all_operations()]
     assert {f"{op.method.upper()} {op.path}" for op in found} >= {"POST /predict", "POST /predict/batch"}
     return found

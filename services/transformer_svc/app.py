@@ -1,0 +1,27 @@
+"""transformer_svc: the production transformer behind the prediction contract (port 8002).
+
+  uvicorn services.transformer_svc.app:app --port 8002
+
+Inference is the int8 ONNX export run by onnxruntime, tokenised by `tokenizers`:
+no torch and no transformers in this service. Texts longer than the trained
+maximum are cut and the answer says so (``"truncated": true``).
+
+Environment: MODEL_URI (default models:/callcenterai-transformer-classifier@production;
+a folder such as models/transformer works too), MLFLOW_TRACKING_URI, CALLCENTERAI_API_KEY,
+MODEL_CACHE_DIR, MODEL_POLL_SECONDS, MAX_TEXT_CHARS, MAX_BATCH_SIZE, CORS_ORIGINS,
+ORT_THREADS, LOG_LEVEL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from callcenterai.serving.app import create_app
+from callcenterai.serving.settings import ServiceSettings
+
+logging.basicConfig(
+    level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+)
+
+app = create_app(ServiceSettings.from_env(service="transformer_svc", kind="transformer"))

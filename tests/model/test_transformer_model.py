@@ -1,0 +1,171 @@
+"""The transformer stage on a quick run: real torch fine-tuning, real ONNX export, real checks.
+
+The model comes from the pipeline fixture (``dvc repro`` on a 720-ticket sample
+with the quick transformer params in tests/conftest.py), so these tests check the
+machinery, not the quality: that is measured on the full data (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+
+from callcenterai.config import ExportTransformerParams
+from callcenterai.export_stage import ExportMismatch, check_export
+from callcenterai.models.finetune import length_buckets, resolve_checkpoint
+from callcenterai.models.store import load_model
+from callcenterai.models.tokens import encode_texts, prepare_tokenizer
+from tests.conftest import run_script
+
+
+@pytest.fixture(scope="module")
+def quick(trained_project):
+    folder, env = trained_project
+    card = json.loads((folder / "models/transformer/model_card.json").read_text())
+    test = pd.read_csv(folder / "data/processed/test.csv")
+    return folder, env, card, test
+
+
+def test_stage_writes_the_served_folder_checkpoint_history_and_run(quick):
+    folder, env, card, _ = quick
+    served = {p.name for p in (folder / "models/transformer").iterdir()}
+    assert served == {"model.onnx", "tokenizer.json", "model_card.json"}
+    assert {"model.safetensors", "config.json", "training_card.json"} <= {
+        p.name for p in (folder / "models/transformer-fp32").iterdir()
+    }
+    assert (folder / "reports/transformer/history.png").is_file()
+    history = json.loads((folder / "reports/transformer/history.json").read_text())
+    assert [row["epoch"] for row in history] == [1] and history[0]["val_loss"] > 0
+    assert card["kind"] == "transformer" and card["max_length"] == 32 and len(card["labels"]) == 8
+    assert card["training_rows"] + card["validation_rows"] == 240
+    limits = card["export_params"]
+    assert card["export"]["argmax_agreement"] >= limits["min_agreement"] == 0.9
+    assert card["export"]["accuracy_drop"] <= limits["max_accuracy_drop"]
+    assert card["export"]["fused_operators"].get("Attention") == 6
+    assert card["export"]["fp32_nodes"] >= 8  # head, 6 feed-forward outputs, embeddings
+
+    client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
+    run = client.get_run(card["mlflow_run_id"])
+    assert run.info.experiment_id == client.get_experiment_by_name("callcenterai-transformer").experiment_id
+    assert run.data.params["max_length"] == "32" and run.info.status == "FINISHED"
+    assert run.data.tags["export.min_agreement"] == "0.9"
+    val_loss = client.get_metric_history(run.info.run_id, "val_loss")
+    assert [m.step for m in val_loss] == [1] and "test_macro_f1" in run.data.metrics
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"training", "evaluation", "model_card.json"} <= artifacts
+
+
+def test_service_tokenisation_matches_the_training_tokenizer(quick):
+    """The service encodes with `tokenizers` alone; it must give the ids transformers gives."""
+    from transformers import AutoTokenizer
+
+    _, _, _, test = quick
+    checkpoint = resolve_checkpoint("all-MiniLM-L6-v2")
+    reference = AutoTokenizer.from_pretrained(checkpoint)
+    from tokenizers import Tokenizer
+
+    ours = prepare_tokenizer(Tokenizer.from_file(f"{checkpoint}/tokenizer.json"), 32)
+    texts = test["text"].tolist()[:100] + ["xylophonequartz " * 30]
+    ids, cut = encode_texts(ours, texts, 32)
+    expected = reference(texts, truncation=True, max_length=32)["input_ids"]
+    assert ids == expected
+    assert cut[-1] and len(ids[-1]) == 32 and any(cut[:-1]) == any(len(e) == 32 for e in expected[:-1])
+
+
+def test_exported_model_agrees_with_the_fine_tuned_one(quick):
+    import torch
+    from transformers import AutoModelForSequenceClassification
+
+    folder, _, card, test = quick
+    texts = test["text"].tolist()[:64]
+    served = load_model(folder / "models/transformer").predictor
+    reference = AutoModelForSequenceClassification.from_pretrained(folder / "models/transformer-fp32").eval()
+    ids, _ = served.model.encode(texts)
+    with torch.inference_mode():
+        logits = np.vstack([reference(input_ids=torch.tensor([row])).logits.numpy() for row in ids])
+    expected = np.exp(logits - logits.max(1, keepdims=True))
+    expected /= expected.sum(1, keepdims=True)
+    got = served.predict_proba(texts)
+    assert np.allclose(got.sum(axis=1), 1.0)
+    assert (got.argmax(1) == expected.argmax(1)).mean() >= 0.9
+    assert np.abs(got - expected).max() < 0.1  # int8 weights: close, not equal
+    assert list(served.labels) == card["labels"] == list(reference.config.id2label.values())
+
+
+def test_predict_script_scores_with_the_transformer(quick, tmp_path):
+    folder, _, _, test = quick
+    tickets = tmp_path / "tickets.csv"
+    test.rename(columns={"text": "Document"}).head(20).to_csv(tickets, index=False)
+    out = tmp_path / "scored.csv"
+    result = run_script(
+        "scripts/predict.py", "--model", folder / "models/transformer", "--input", tickets, "--output", out
+    )
+    assert result.returncode == 0, result.stderr
+    scored = pd.read_csv(out)
+    assert len(scored) == 20 and np.allclose(scored.filter(like="p_").sum(axis=1), 1.0)
+
+
+def test_export_check_refuses_a_disagreeing_export():
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(8), size=200)
+    truth = proba.argmax(1)
+    params = ExportTransformerParams()
+    assert check_export(proba, proba, truth, params)["argmax_agreement"] == 1.0
+    with pytest.raises(ExportMismatch, match="agrees with the fine-tuned one on"):
+        check_export(proba, rng.permutation(proba), truth, params)
+
+
+def test_length_buckets_cover_every_row_once_with_little_padding():
+    rng = np.random.default_rng(1)
+    lengths = rng.integers(3, 64, size=1000)
+    batches = length_buckets(lengths, 32, np.random.default_rng(2))
+    flat = np.concatenate(batches)
+    assert sorted(flat.tolist()) == list(range(1000))
+    padded = sum(len(b) * lengths[b].max() for b in batches)
+    naive = sum(len(b) * lengths[b].max() for b in np.array_split(np.arange(1000), len(batches)))
+    assert padded < 0.8 * naive
+
+
+@pytest.mark.parametrize(
+    "checkpoint, message",
+    [
+        ("./no/such/folder", "checkpoint folder ./no/such/folder does not exist"),
+        ("/tmp", "has no config.json"),
+    ],
+)
+def test_a_bad_checkpoint_is_one_clear_line(checkpoint, message):
+    from callcenterai.errors import UserError
+
+    with pytest.raises(UserError, match=message):
+        resolve_checkpoint(checkpoint)
+
+
+def test_export_can_be_redone_without_fine_tuning(quick, tmp_path):
+    """The served folder is rebuilt from the fine-tuned checkpoint alone, and a failed
+    check leaves the previous served folder as it was."""
+    folder, env, card, _ = quick
+    small_test = tmp_path / "test.csv"
+    pd.read_csv(folder / "data/processed/test.csv").head(60).to_csv(small_test, index=False)
+    served = tmp_path / "served"
+    params = tmp_path / "params.yaml"
+    params.write_text(
+        "export_transformer:\n  keep_fp32: [head]\n  min_agreement: 0.5\n  max_accuracy_drop: 1.0\n"
+    )
+    env = {**env, "CALLCENTERAI_PARAMS": str(params)}
+    args = ("scripts/export_transformer.py", folder / "models/transformer-fp32", small_test, served)
+    result = run_script(*args, env=env)
+    assert result.returncode == 0, result.stderr
+    redone = json.loads((served / "model_card.json").read_text())
+    assert redone["mlflow_run_id"] == card["mlflow_run_id"] and redone["export"]["kept_fp32"] == ["head"]
+    before = (served / "model.onnx").read_bytes()
+
+    broken = pd.read_csv(small_test)
+    broken.loc[5, "label"] = "Printers"
+    broken.to_csv(small_test, index=False)
+    failed = run_script(*args, env=env)
+    assert failed.returncode == 2 and "labels ['Printers'] are not among the model's labels" in failed.stderr
+    assert (served / "model.onnx").read_bytes() == before
