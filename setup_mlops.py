@@ -10,7 +10,7 @@ pinned requirements and this package; `dvc pull` the raw tickets from the
 default remote (../shared/dvc-remote); `dvc repro`; register both models in
 MLflow and promote them to production; print the metrics and where to look next.
 
-The full pipeline fine-tunes the transformer for about 50 minutes on a 2-core
+The full pipeline fine-tunes the transformer for about 45 minutes on a 2-core
 CPU. --quick writes the quick settings into params.yaml (so dvc.lock and MLflow
 record what really ran), trains on 2,000 rows for one epoch, and promotes that
 transformer to staging only; `git checkout params.yaml && dvc repro` trains the
