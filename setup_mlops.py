@@ -115,9 +115,13 @@ def register(python: Path, kind: str, target: str) -> None:
         capture_output=True,
         text=True,
     )
-    # An unchanged pipeline re-registers nothing; "already in <target>" is fine.
-    print((promoted.stdout + promoted.stderr).strip())
-    if promoted.returncode != 0 and f"already in {target}" not in promoted.stderr:
+    # An unchanged pipeline re-registers nothing; "already in <target>" is fine,
+    # and is said as such rather than echoing the CLI's "error:".
+    if promoted.returncode != 0 and f"already in {target}" in promoted.stderr:
+        print(f"{kind}: the latest version is already in {target}; nothing to promote", flush=True)
+        return
+    print((promoted.stdout + promoted.stderr).strip(), flush=True)
+    if promoted.returncode != 0:
         fail(f"promotion of the {kind} model to {target} failed (see above)")
 
 
