@@ -71,6 +71,14 @@ def _print_table(rows: list[list[str]]) -> None:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
+def _metric_cell(tag: str | None) -> str:
+    """A metric tag rounded for the table (tags hold six decimals); '-' when absent."""
+    try:
+        return f"{float(tag):.4f}"
+    except (TypeError, ValueError):
+        return "-"
+
+
 def _list(registry: Registry) -> None:
     versions = registry.versions()
     if not versions:
@@ -83,7 +91,7 @@ def _list(registry: Registry) -> None:
                 v.version,
                 ",".join(sorted(v.aliases or [])) or "-",
                 v.current_stage,
-                *[v.tags.get(m, "-")[:6] for m in KEY_METRICS],
+                *[_metric_cell(v.tags.get(m)) for m in KEY_METRICS],
                 _created(v),
                 v.run_id or "-",
             ]

@@ -131,6 +131,8 @@ def test_cli_flow_as_a_user_types_it(store, tmp_path):
     assert missing.returncode == 2 and "test split not found" in missing.stderr
     listing = cli(store, "list").stdout
     assert "production" in listing and "Production" in listing and "test_macro_f1" in listing
+    shown = Registry("tfidf").client.get_model_version("callcenterai-tfidf-classifier", "2").tags
+    assert f"{float(shown['test_macro_f1']):.4f}" in listing  # rounded, as the docs quote it
     assert cli(store, "show", "2").returncode == 0
     assert "promoted to production" in cli(store, "history").stdout
     unknown = cli(store, "staging", "--version", "7")
@@ -194,3 +196,13 @@ def test_concurrent_promotions_leave_one_production_version(store, tmp_path):
         in_production = [v.version for v in versions if "production" in v.aliases]
         production_stage = [v.version for v in versions if v.current_stage == "Production"]
         assert len(in_production) == 1 and production_stage == in_production
+
+
+def test_the_listing_rounds_metrics_rather_than_cutting_them():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("registry_cli", PROJECT_ROOT / "scripts/mlflow_registry.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module._metric_cell("0.878080") == "0.8781"  # cutting the string gave 0.8780
+    assert module._metric_cell(None) == "-" and module._metric_cell("n/a") == "-"
