@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+
+from callcenterai.data import LABEL, TEXT, load_processed
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = {
@@ -39,14 +40,14 @@ def main() -> None:
     from callcenterai.models import finetune
     from callcenterai.models.onnx_export import export_onnx
     from callcenterai.models.tokens import encode_texts, softmax
-    from callcenterai.models.transformer import TOKENIZER_FILE, OnnxTransformer
+    from callcenterai.models.transformer import MODEL_FILE, TOKENIZER_FILE, OnnxTransformer
     from callcenterai.transformer_stage import TRAINING_CARD, load_tokenizers
 
     fp32 = ROOT / "models" / "transformer-fp32"
     card = json.loads((fp32 / TRAINING_CARD).read_text())
     labels, max_length = card["labels"], card["max_length"]
-    test = pd.read_csv(ROOT / "data" / "processed" / "test.csv").head(args.tickets)
-    texts, truth = test.text.tolist(), test.label.map({n: i for i, n in enumerate(labels)}).to_numpy()
+    test = load_processed(ROOT / "data" / "processed" / "test.csv").head(args.tickets)
+    texts, truth = test[TEXT].tolist(), test[LABEL].map({n: i for i, n in enumerate(labels)}).to_numpy()
     _, tokenizer = load_tokenizers(str(fp32), str(fp32), max_length)
     ids, _ = encode_texts(tokenizer, texts, max_length)
     model = finetune.load_classifier(str(fp32), labels)
@@ -65,7 +66,7 @@ def main() -> None:
             folder.mkdir()
             export_onnx(model, folder, ids, keep)
             tokenizer.save(str(folder / TOKENIZER_FILE))
-            served = OnnxTransformer(folder / "model.onnx", folder / TOKENIZER_FILE, labels, max_length, 32)
+            served = OnnxTransformer(folder / MODEL_FILE, folder / TOKENIZER_FILE, labels, max_length, 32)
             started = time.perf_counter()
             proba = served.predict_proba(texts)
             rate = len(texts) / (time.perf_counter() - started)

@@ -14,7 +14,8 @@ runs anywhere.
         --variant max_length=128 --variant learning_rate=2e-4,epochs=3
 
 Write the TF-IDF probabilities with ``--dump-tfidf models/tfidf OUT.npz`` (it needs
-the full project; the sweep itself needs only torch, transformers and pandas).
+the full project; the sweep itself needs torch, transformers, tokenizers, pandas,
+scikit-learn and pydantic, not MLflow).
 """
 
 from __future__ import annotations
@@ -26,15 +27,14 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from pydantic import ValidationError
 from sklearn.metrics import f1_score
 
-from callcenterai.config import TrainTransformerParams
+from callcenterai.config import ConfigError, TrainTransformerParams, load_section, validate_section
 from callcenterai.data import LABEL, TEXT, load_processed
 
 
 def parse_variant(text: str, base: dict) -> TrainTransformerParams:
-    """``base`` or ``key=value,key=value`` over the params.yaml section, validated."""
+    """``base`` or ``key=value,key=value`` over ``base`` (the params.yaml section), validated."""
     overrides = {}
     if text != "base":
         for part in text.split(","):
@@ -43,10 +43,9 @@ def parse_variant(text: str, base: dict) -> TrainTransformerParams:
                 raise SystemExit(f"variant {text!r}: expected key=value, got {part!r}")
             overrides[key.strip()] = yaml.safe_load(value)
     try:
-        return TrainTransformerParams(**{**base, **overrides})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise SystemExit(f"variant {text!r}: {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+        return validate_section("train_transformer", TrainTransformerParams, {**base, **overrides}, text)
+    except ConfigError as exc:
+        raise SystemExit(f"variant {exc}") from None
 
 
 def run_variant(name, params, frames, checkpoint, tfidf) -> dict:
@@ -118,7 +117,7 @@ def main() -> None:
 
     from callcenterai.models.finetune import resolve_checkpoint
 
-    base = yaml.safe_load(args.params.read_text())["train_transformer"]
+    base = load_section("train_transformer", TrainTransformerParams, args.params).model_dump()
     variants = {text: parse_variant(text, base) for text in args.variant or ["base"]}  # all, before any run
     checkpoint = args.checkpoint or resolve_checkpoint(base["checkpoint"])
     frames = (load_processed(args.train_csv), load_processed(args.test_csv))

@@ -130,9 +130,14 @@ def load_section(name: str, model: type[Section], path: Path | None = None) -> S
         raise ConfigError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
     if not isinstance(document, dict):
         raise ConfigError(f"{path}: expected a mapping of sections")
+    return validate_section(name, model, document.get(name) or {}, source=str(path))
+
+
+def validate_section(name: str, model: type[Section], values: dict, source: str) -> Section:
+    """``values`` as the section ``name``; the error names ``source`` and the first bad key."""
     try:
-        return model.model_validate(document.get(name) or {})
+        return model.model_validate(values)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in (name, *first["loc"]))
-        raise ConfigError(f"{path}: {where}: {first['msg']}") from exc
+        raise ConfigError(f"{source}: {where}: {first['msg']}") from exc

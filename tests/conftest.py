@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -29,6 +30,14 @@ def run_script(*args, cwd: Path = PROJECT_ROOT, env: dict | None = None, timeout
         text=True,
         timeout=timeout,
     )
+
+
+def load_script(relative: str):
+    """A script of the project (``setup_mlops.py``, ``scripts/...``) as a module, to call its helpers."""
+    spec = importlib.util.spec_from_file_location(Path(relative).stem, PROJECT_ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="session")

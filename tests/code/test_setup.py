@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 
 from callcenterai.config import (
@@ -12,20 +11,14 @@ from callcenterai.config import (
     TrainTransformerParams,
     load_section,
 )
-
-
-def load_setup():
-    spec = importlib.util.spec_from_file_location("setup_mlops", PROJECT_ROOT / "setup_mlops.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.conftest import load_script
 
 
 def test_quick_mode_changes_only_the_transformer_values(tmp_path):
     # Compared key by key with the project's params.yaml, which CI has already made quick.
     import yaml
 
-    setup = load_setup()
+    setup = load_script("setup_mlops.py")
     params = tmp_path / "params.yaml"
     shutil.copy(PROJECT_ROOT / "params.yaml", params)
     setup.apply_quick_params(params)

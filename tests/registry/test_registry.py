@@ -12,7 +12,7 @@ import pytest
 from callcenterai.config import RegistryParams
 from callcenterai.models.store import load_model
 from callcenterai.registry import Registry, RegistryError
-from tests.conftest import PROJECT_ROOT, run_script
+from tests.conftest import PROJECT_ROOT, load_script, run_script
 
 
 def cli(store, *args):
@@ -199,10 +199,6 @@ def test_concurrent_promotions_leave_one_production_version(store, tmp_path):
 
 
 def test_the_listing_rounds_metrics_rather_than_cutting_them():
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("registry_cli", PROJECT_ROOT / "scripts/mlflow_registry.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = load_script("scripts/mlflow_registry.py")
     assert module._metric_cell("0.878080") == "0.8781"  # cutting the string gave 0.8780
     assert module._metric_cell(None) == "-" and module._metric_cell("n/a") == "-"
