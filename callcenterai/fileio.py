@@ -34,6 +34,19 @@ def _umask() -> int:
     return current
 
 
+def _default_permissions(root: Path) -> None:
+    """Give ``root`` and everything under it the modes a plain ``open`` would have.
+
+    mkdtemp/mkstemp make 0700/0600, and some writers (safetensors) do too; a
+    service running as another user must still read the model it is given.
+    """
+    mask = _umask()
+    paths = [root, *root.rglob("*")] if root.is_dir() else [root]
+    for path in paths:
+        if not path.is_symlink():
+            path.chmod((0o777 if path.is_dir() else 0o666) & ~mask)
+
+
 def write_json(path: Path, payload: Any) -> None:
     path.write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -47,9 +60,9 @@ def staged_directory(dest: Path) -> Iterator[Path]:
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.staging-", dir=dest.parent))
-    staging.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; a service user must read the model
     try:
         yield staging
+        _default_permissions(staging)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -78,4 +91,5 @@ def staged_files(*targets: Path) -> Iterator[list[Path]]:
             path.unlink(missing_ok=True)
         raise
     for path, target in zip(staged, targets):
+        _default_permissions(path)
         os.replace(path, target)

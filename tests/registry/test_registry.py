@@ -202,3 +202,18 @@ def test_the_listing_rounds_metrics_rather_than_cutting_them():
     module = load_script("scripts/mlflow_registry.py")
     assert module._metric_cell("0.878080") == "0.8781"  # cutting the string gave 0.8780
     assert module._metric_cell(None) == "-" and module._metric_cell("n/a") == "-"
+
+
+def test_setup_registers_and_promotes_once_then_says_nothing_is_left_to_do(store, capfd):
+    # setup_mlops.py runs register + promote after every `dvc repro`; an unchanged
+    # pipeline must leave the registry as it was and not report a failure.
+    setup = load_script("setup_mlops.py")
+    setup.register(sys.executable, "tfidf", "production")
+    first = capfd.readouterr().out
+    assert "registered: callcenterai-tfidf-classifier version 1" in first
+    assert "already" not in first
+    setup.register(sys.executable, "tfidf", "production")  # would sys.exit(2) on a failure
+    again = capfd.readouterr().out
+    assert "tfidf: the latest version is already in production; nothing to promote" in again
+    assert "error:" not in again
+    assert state(Registry("tfidf")) == {"1": (("production",), "Production")}
