@@ -189,7 +189,8 @@ def fine_tune(
     optimizer, scheduler = _optimizer(model, params, steps_per_epoch * params.epochs)
     weights = _class_weights(train_y, model.config.num_labels, params.class_weight)
     loss_fn = torch.nn.CrossEntropyLoss(weight=None if weights is None else weights.to(device))
-    targets = torch.as_tensor(train_y, dtype=torch.long)
+    # A copy: labels from pandas can be a read-only view, which torch warns about sharing.
+    targets = torch.as_tensor(np.array(train_y, dtype=np.int64))
     history: list[EpochRecord] = []
     best_state, best_epoch, best_key, stale = None, 0, (-1.0, 0.0), 0
     step = 0
