@@ -86,10 +86,11 @@ def staged_files(*targets: Path) -> Iterator[list[Path]]:
         staged.append(Path(name))
     try:
         yield staged
+        for path in staged:
+            _default_permissions(path)
     except BaseException:
         for path in staged:
             path.unlink(missing_ok=True)
         raise
     for path, target in zip(staged, targets):
-        _default_permissions(path)
         os.replace(path, target)
