@@ -16,6 +16,7 @@ import numpy as np
 class Predictor(Protocol):
     kind: str
     labels: tuple[str, ...]
+    backend: str  # what computes the numbers, for logs and GET /model
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -34,6 +35,7 @@ class TfidfPredictor:
         self.pipeline = pipeline
         self.compiled = CompiledTfidf(pipeline)
         self.labels = self.compiled.classes
+        self.backend = f"compiled TF-IDF, {self.compiled.backend} kernel"
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -57,6 +59,7 @@ class TransformerPredictor:
         self.model = load_onnx_transformer(folder, card)
         self.labels = self.model.labels
         self.max_length = self.model.max_length
+        self.backend = "onnxruntime"
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.model.predict_proba(texts)

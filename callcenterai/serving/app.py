@@ -355,7 +355,13 @@ def create_app(settings: ServiceSettings) -> FastAPI:
     async def model_card():
         serving = serving_now()
         card = {k: v for k, v in serving.model.card.items() if k not in ("registry_uri", "smoke_tickets")}
-        return {**card, "source": serving.source, "warning": serving.warning, "loaded_at": serving.loaded_at}
+        return {
+            **card,
+            "source": serving.source,
+            "warning": serving.warning,
+            "loaded_at": serving.loaded_at,
+            "backend": serving.model.predictor.backend,
+        }
 
     @app.get("/metrics", summary="Prometheus metrics", response_class=Response)
     async def prometheus():

@@ -107,10 +107,11 @@ class ModelHolder:
         gc.freeze()
         self._on_swap(serving)
         log.info(
-            "serving %s version %s (%s) from %s",
+            "serving %s version %s (%s, %s) from %s",
             serving.model.name,
             serving.model.version,
             serving.model.predictor.kind,
+            serving.model.predictor.backend,
             serving.source,
         )
 

@@ -48,3 +48,13 @@ def test_transformer_service_image_installs_neither_torch_nor_transformers():
     names = {line.split("==")[0].strip() for line in requirements.splitlines() if "==" in line}
     assert {"onnxruntime", "tokenizers"} <= names
     assert not names & {"torch", "transformers", "scikit-learn", "dvc"}, names
+
+
+def test_tfidf_image_compiles_the_c_kernel_in_a_build_stage():
+    text = (PROJECT_ROOT / "services/tfidf_svc/Dockerfile").read_text()
+    build, served = text.split("\nFROM python:3.11.11-slim-bookworm AS kernel\n")[1].split("\nFROM ")
+    assert "build_ext --inplace" in build and "gcc" in build
+    assert "COPY --from=kernel /kernel/ /app/callcenterai/models/" in served
+    assert "gcc" not in served  # no compiler in the served image
+    ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
+    assert "**/*.so" in ignored  # a kernel built on the host never slips into an image

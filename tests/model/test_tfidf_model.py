@@ -24,13 +24,19 @@ def test_quality_on_the_real_test_split(full_project):
     assert metrics["coverage_at_target_accuracy"] > 0.5
 
 
-def test_compiled_form_equals_the_pipeline_on_the_whole_test_split(full_model, full_test_split):
+@pytest.mark.parametrize("native", [True, False], ids=["c-kernel", "python"])
+def test_compiled_form_equals_the_pipeline_on_the_whole_test_split(full_model, full_test_split, native):
     texts = full_test_split.text.tolist()
     expected = full_model.predictor.pipeline.predict_proba(texts)
-    compiled = full_model.predictor.compiled
+    compiled = CompiledTfidf(full_model.predictor.pipeline, native=native)
+    assert compiled.backend == ("native" if native else "python")
     assert np.abs(compiled.predict_proba(texts) - expected).max() < 1e-6
-    one_by_one = np.vstack([compiled.predict_proba([t]) for t in texts[:500]])
-    assert np.abs(one_by_one - expected[:500]).max() < 1e-6
+    one_by_one = np.vstack([compiled.predict_one(t) for t in texts])
+    assert np.abs(one_by_one - expected).max() < 1e-6
+
+
+def test_the_served_predictor_uses_the_c_kernel(full_model):
+    assert full_model.predictor.backend == "compiled TF-IDF, native kernel"
 
 
 def test_compiled_isotonic_form_equals_the_pipeline(sample_frame):

@@ -129,6 +129,10 @@ def test_health_ready_model_and_docs(service):
     card = httpx.get(url + "/model").json()
     assert card["version"] == "1" and card["training_data_md5"] and card["trained_at"]
     assert "test_macro_f1" in card["metrics"] and "registry_uri" not in card
+    assert (
+        card["backend"]
+        == {"tfidf": "compiled TF-IDF, native kernel", "transformer": "onnxruntime"}[card["kind"]]
+    )
     schema = httpx.get(url + "/openapi.json").json()
     request = schema["components"]["schemas"]["PredictRequest"]["properties"]["text"]
     assert request["maxLength"] == 200 and request["examples"]
