@@ -17,8 +17,8 @@ import numpy as np
 from sklearn.metrics import f1_score
 
 from callcenterai.data import LABEL, TEXT, load_processed
+from callcenterai.evaluation import average_probabilities
 from callcenterai.models.store import load_model
-from callcenterai.stages import average_probabilities
 
 
 def main() -> None:

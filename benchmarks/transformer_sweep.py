@@ -31,6 +31,7 @@ from sklearn.metrics import f1_score
 
 from callcenterai.config import ConfigError, TrainTransformerParams, load_section, validate_section
 from callcenterai.data import LABEL, TEXT, load_processed
+from callcenterai.evaluation import average_probabilities
 
 
 def parse_variant(text: str, base: dict) -> TrainTransformerParams:
@@ -83,12 +84,11 @@ def run_variant(name, params, frames, checkpoint, tfidf) -> dict:
         "fit_seconds": round(seconds, 1),
         "device": str(device),
     }
-    if tfidf is not None:
-        if list(tfidf["labels"]) != labels:
-            raise SystemExit("the TF-IDF probabilities have another label order")
-        mean = (proba + tfidf["proba"]) / 2
-        row["ensemble_accuracy"] = float((mean.argmax(1) == truth).mean())
-        row["ensemble_macro_f1"] = f1_score(truth, mean.argmax(1), average="macro")
+    if tfidf is not None:  # the pipeline's ensemble: the same averaging as the evaluate stage
+        names, mean = average_probabilities([(labels, proba), (list(tfidf["labels"]), tfidf["proba"])])
+        predicted = np.array([index[name] for name in names])[mean.argmax(1)]
+        row["ensemble_accuracy"] = float((predicted == truth).mean())
+        row["ensemble_macro_f1"] = f1_score(truth, predicted, average="macro")
     return row
 
 

@@ -14,6 +14,8 @@ from sklearn.metrics import (
     recall_score,
 )
 
+from callcenterai.errors import UserError
+
 
 def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int) -> float:
     """Weighted mean gap between confidence and accuracy over equal-width bins."""
@@ -110,3 +112,15 @@ def evaluate_probabilities(
         "coverage": coverage_curve(confidence, correct),
     }
     return {"metrics": metrics, "plots": plots}
+
+
+def average_probabilities(parts: list[tuple[list[str], np.ndarray]]) -> tuple[list[str], np.ndarray]:
+    """The mean of several models' probabilities, columns aligned by label name."""
+    labels = sorted(parts[0][0])
+    for names, _ in parts[1:]:
+        if sorted(names) != labels:
+            raise UserError(f"cannot average models with different labels: {labels} and {sorted(names)}")
+    total = np.zeros((parts[0][1].shape[0], len(labels)))
+    for names, proba in parts:
+        total += proba[:, [list(names).index(name) for name in labels]]
+    return labels, total / len(parts)

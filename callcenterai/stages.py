@@ -18,7 +18,7 @@ import numpy as np
 from callcenterai.config import EvaluateParams, PrepareParams, TrainTfidfParams
 from callcenterai.data import LABEL, TEXT, load_processed, prepare_tickets
 from callcenterai.errors import UserError
-from callcenterai.evaluation import evaluate_probabilities
+from callcenterai.evaluation import average_probabilities, evaluate_probabilities
 from callcenterai.fileio import md5_of, staged_directory, staged_files, write_json
 from callcenterai.model_card import EXPERIMENTS, new_card, smoke_tickets
 from callcenterai.models.store import load_model, save_model_dir
@@ -176,18 +176,6 @@ def _log_evaluation_to_mlflow(card: dict, metrics: dict, images: list[Path], tes
         mlflow.log_dict(metrics, "evaluation/metrics.json")
         for image in images:
             mlflow.log_artifact(str(image), artifact_path="evaluation")
-
-
-def average_probabilities(parts: list[tuple[list[str], np.ndarray]]) -> tuple[list[str], np.ndarray]:
-    """The mean of several models' probabilities, columns aligned by label name."""
-    labels = sorted(parts[0][0])
-    for names, _ in parts[1:]:
-        if sorted(names) != labels:
-            raise UserError(f"cannot average models with different labels: {labels} and {sorted(names)}")
-    total = np.zeros((parts[0][1].shape[0], len(labels)))
-    for names, proba in parts:
-        total += proba[:, [list(names).index(name) for name in labels]]
-    return labels, total / len(parts)
 
 
 def run_evaluate(

@@ -169,3 +169,29 @@ def test_export_can_be_redone_without_fine_tuning(quick, tmp_path):
     failed = run_script(*args, env=env)
     assert failed.returncode == 2 and "labels ['Printers'] are not among the model's labels" in failed.stderr
     assert (served / "model.onnx").read_bytes() == before
+
+
+def test_fine_tuning_takes_read_only_labels_without_a_warning():
+    # pandas hands the stage label arrays that can be read-only views; torch warns when it
+    # shares one, so fine_tune copies it. A real (tiny) fine-tune: 16 tickets, one epoch.
+    import warnings
+
+    from callcenterai.config import TrainTransformerParams
+    from callcenterai.models import finetune
+
+    labels = ["Hardware", "Access"]
+    texts = ["laptop screen broken", "reset my password", "keyboard not working", "cannot log in"] * 4
+    from tokenizers import Tokenizer
+
+    checkpoint = resolve_checkpoint("all-MiniLM-L6-v2")
+    tokenizer = prepare_tokenizer(Tokenizer.from_file(f"{checkpoint}/tokenizer.json"), 16)
+    ids = encode_texts(tokenizer, texts, 16)[0]
+    y = np.array([0, 1, 0, 1] * 4)
+    y.setflags(write=False)
+    params = TrainTransformerParams(epochs=1, batch_size=8, max_length=16, device="cpu")
+    model = finetune.load_classifier(checkpoint, labels)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, history, best_epoch = finetune.fine_tune(model, ids, y, ids[:4], y[:4], params, "cpu")
+    assert not [w for w in caught if "not writable" in str(w.message)], [str(w.message) for w in caught]
+    assert len(history) == 1 and best_epoch == 1
