@@ -111,7 +111,7 @@ static int Scorer_init(Scorer *self, PyObject *args, PyObject *kwargs)
         PyErr_SetString(PyExc_ValueError, "terms and columns differ in length, or bad folds or n-gram range");
         return -1;
     }
-    if (self->keys) {
+    if (self->idf.obj || self->keys) {  /* a second __init__ would leak the first one's buffers */
         PyErr_SetString(PyExc_RuntimeError, "Scorer is already initialised");
         return -1;
     }
@@ -245,6 +245,10 @@ static PyObject *Scorer_score(Scorer *self, PyObject *args)
     const char *text;
     Py_ssize_t length;
     Py_buffer out;
+    if (!self->keys) {  /* made by __new__ alone, or its __init__ failed: no tables to read */
+        PyErr_SetString(PyExc_RuntimeError, "Scorer is not initialised");
+        return NULL;
+    }
     if (!PyArg_ParseTuple(args, "s#w*", &text, &length, &out))
         return NULL;
     if (out.len != self->n_classes * 8) {

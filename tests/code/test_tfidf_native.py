@@ -125,3 +125,14 @@ def test_kernel_names_a_bad_argument(changes, message):
 def test_kernel_refuses_an_output_of_the_wrong_size():
     with pytest.raises(ValueError, match="out must hold 2 float64 values"):
         _toy().score("aa", np.empty(3))
+
+
+@needs_kernel
+def test_kernel_refuses_to_score_or_initialise_twice_instead_of_crashing():
+    bare = native.Scorer.__new__(native.Scorer)
+    with pytest.raises(RuntimeError, match="not initialised"):
+        bare.score("aa", np.empty(2))
+    scorer = _toy()
+    with pytest.raises(RuntimeError, match="already initialised"):
+        scorer.__init__([b"aa"], [0], np.ones(1), np.zeros((1, 4)), np.zeros(4), 2, True, 1, 1)
+    assert scorer.score("aa bb", np.empty(2)) is True
