@@ -1,9 +1,9 @@
 /*
  * Native scoring kernel for CompiledTfidf (callcenterai/models/tfidf.py).
  *
- * One ticket costs about 80 us in the pure-Python compiled form: dozens of dict
- * look-ups of freshly built n-gram strings in a 100k-term vocabulary plus ~15
- * small numpy calls. This kernel does the same arithmetic in one call on text
+ * One ticket costs about 100 us in the pure-Python compiled form
+ * (benchmarks/model_bench.py): dozens of dict look-ups of freshly built n-gram
+ * strings in a 100k-term vocabulary plus ~15 small numpy calls. This kernel does the same arithmetic in one call on text
  * that `normalize_text` has already produced (normalisation stays in Python, in
  * one place): split on single spaces, look every word n-gram up in an
  * open-addressing hash table, tf (optionally sublinear) x idf, l2 norm, a
@@ -34,6 +34,7 @@ typedef struct {
     Py_buffer bias;        /* float64 (n_outputs) */
     Py_ssize_t n_features, n_outputs, n_folds, n_classes;
     int sublinear, ngram_low, ngram_high;
+    int ready; /* set by the last line of a successful __init__ */
 } Scorer;
 
 static uint64_t hash_bytes(const char *data, Py_ssize_t length)
@@ -190,6 +191,7 @@ static int Scorer_init(Scorer *self, PyObject *args, PyObject *kwargs)
         self->slot_term[slot] = i;
         self->slot_hash[slot] = h;
     }
+    self->ready = 1;
     return 0;
 }
 
@@ -244,14 +246,17 @@ static PyObject *Scorer_score(Scorer *self, PyObject *args)
 {
     const char *text;
     Py_ssize_t length;
+    PyObject *out_array;
     Py_buffer out;
-    if (!self->keys) {  /* made by __new__ alone, or its __init__ failed: no tables to read */
+    if (!self->ready) { /* made by __new__ alone, or its __init__ failed: no tables to read */
         PyErr_SetString(PyExc_RuntimeError, "Scorer is not initialised");
         return NULL;
     }
-    if (!PyArg_ParseTuple(args, "s#w*", &text, &length, &out))
+    if (!PyArg_ParseTuple(args, "s#O", &text, &length, &out_array))
         return NULL;
-    if (out.len != self->n_classes * 8) {
+    if (PyObject_GetBuffer(out_array, &out, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | PyBUF_WRITABLE) < 0)
+        return NULL;
+    if (out.itemsize != 8 || !out.format || strcmp(out.format, "d") != 0 || out.len != self->n_classes * 8) {
         PyBuffer_Release(&out);
         PyErr_Format(PyExc_ValueError, "out must hold %zd float64 values", self->n_classes);
         return NULL;

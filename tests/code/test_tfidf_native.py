@@ -125,6 +125,8 @@ def test_kernel_names_a_bad_argument(changes, message):
 def test_kernel_refuses_an_output_of_the_wrong_size():
     with pytest.raises(ValueError, match="out must hold 2 float64 values"):
         _toy().score("aa", np.empty(3))
+    with pytest.raises(ValueError, match="out must hold 2 float64 values"):
+        _toy().score("aa", np.empty(4, dtype=np.float32))  # the right bytes, the wrong type
 
 
 @needs_kernel
