@@ -50,7 +50,7 @@ def main() -> None:
     texts, truth = test[TEXT].tolist(), test[LABEL].map({n: i for i, n in enumerate(labels)}).to_numpy()
     _, tokenizer = load_tokenizers(str(fp32), str(fp32), max_length)
     ids, _ = encode_texts(tokenizer, texts, max_length)
-    model = finetune.load_classifier(str(fp32), labels)
+    model = finetune.load_fine_tuned(str(fp32), labels)
     started = time.perf_counter()
     reference = softmax(finetune.torch_logits(model, ids, 32, "cpu").astype(np.float64))
     torch_rate = len(texts) / (time.perf_counter() - started)

@@ -35,12 +35,14 @@ from benchmarks.service_bench import LUA, start, stop, wrk
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def torch_baseline(folder: Path, texts: list[str], max_length: int, batch_size: int):
+def torch_baseline(folder: Path, texts: list[str], labels: list[str], max_length: int, batch_size: int):
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    from transformers import AutoTokenizer
+
+    from callcenterai.models.finetune import load_fine_tuned
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    model = load_fine_tuned(str(folder), labels).eval()  # the torch module it was trained as
 
     def run() -> float:
         started = time.perf_counter()
@@ -53,7 +55,8 @@ def torch_baseline(folder: Path, texts: list[str], max_length: int, batch_size: 
                     padding=True,
                     return_tensors="pt",
                 )
-                model(**batch).logits.softmax(dim=-1)
+                logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+                logits.softmax(dim=-1)
         return len(texts) / (time.perf_counter() - started)
 
     return run
@@ -89,7 +92,7 @@ def main() -> None:
     from callcenterai.models.store import load_model
 
     predictor = load_model(served).predictor
-    baseline = torch_baseline(fp32, texts, max_length, batch_size)
+    baseline = torch_baseline(fp32, texts, card["labels"], max_length, batch_size)
     baseline()  # warm-up
     process, url, ready_s = start("services.transformer_svc.app:app", {"MODEL_URI": str(served)})
     try:

@@ -61,7 +61,7 @@ def run_variant(name, params, frames, checkpoint, tfidf) -> dict:
     _, tokenizer = load_tokenizers(checkpoint, params.checkpoint, params.max_length)
     encode = lambda frame: encode_texts(tokenizer, frame[TEXT].tolist(), params.max_length)[0]  # noqa: E731
     device = finetune.pick_device(params.device)
-    model = finetune.load_classifier(checkpoint, labels)
+    model = finetune.load_classifier(checkpoint, labels, params.pooling)
     started = time.perf_counter()
     model, history, best_epoch = finetune.fine_tune(
         model,

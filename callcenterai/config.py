@@ -77,6 +77,9 @@ class TrainTfidfParams(_Section):
 class TrainTransformerParams(_Section):
     checkpoint: str = "all-MiniLM-L6-v2"  # the packaged MiniLM, a local folder, or a hub name
     max_length: int = Field(96, ge=8, le=512)
+    # How the head sees a ticket: the mean of the token states (how sentence encoders
+    # such as all-MiniLM-L6-v2 were trained) or [CLS] through the encoder's pooler.
+    pooling: Literal["mean", "cls"] = "mean"
     epochs: int = Field(2, ge=1)
     batch_size: int = Field(32, ge=1)
     learning_rate: float = Field(1e-4, gt=0.0, lt=1.0)

@@ -93,7 +93,7 @@ def run_export_transformer(
     max_length = card["max_length"]
     _, tokenizer = load_tokenizers(str(checkpoint_dir), str(checkpoint_dir), max_length)
     test_ids, cut = encode_texts(tokenizer, texts, max_length)
-    model = finetune.load_classifier(str(checkpoint_dir), labels)
+    model = finetune.load_fine_tuned(str(checkpoint_dir), labels)
     log.info(
         "export_transformer: scoring %d test tickets with the fine-tuned model (%.1f%% are cut at %d tokens)",
         len(texts),

@@ -79,7 +79,7 @@ def run_train_transformer(
     hf_tokenizer, tokenizer = load_tokenizers(checkpoint, params.checkpoint, params.max_length)
     train_ids, _ = encode_texts(tokenizer, train[TEXT].tolist(), params.max_length)
     val_ids, _ = encode_texts(tokenizer, val[TEXT].tolist(), params.max_length)
-    model = finetune.load_classifier(checkpoint, labels)
+    model = finetune.load_classifier(checkpoint, labels, params.pooling)
     log.info(
         "train_transformer: %s on %s, %d train / %d validation tickets, %d epoch(s), max %d tokens",
         params.checkpoint,

@@ -9,6 +9,7 @@ double the cost of an epoch.
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import math
 import sys
@@ -122,12 +123,19 @@ def cross_entropy(logits: np.ndarray, y: np.ndarray) -> float:
     return float(-log_proba[np.arange(len(y)), y].mean())
 
 
-def load_classifier(checkpoint: str, labels: Sequence[str]):
-    from transformers import AutoModelForSequenceClassification
+def load_classifier(checkpoint: str, labels: Sequence[str], pooling: str = "cls"):
+    """A classifier with a fresh head on ``checkpoint``'s encoder: through [CLS] and the
+    encoder's pooler (transformers' own head), or through the mean of the token states."""
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the "newly initialised head" notice is expected
     try:
+        if pooling == "mean":
+            from callcenterai.models.mean_pooling import MeanPoolingClassifier
+
+            return MeanPoolingClassifier.from_pretrained(checkpoint, labels)
+        from transformers import AutoModelForSequenceClassification
+
         return AutoModelForSequenceClassification.from_pretrained(
             checkpoint,
             num_labels=len(labels),
@@ -137,6 +145,17 @@ def load_classifier(checkpoint: str, labels: Sequence[str]):
         )
     except OSError as exc:
         raise UserError(f"cannot load checkpoint {checkpoint!r}: {exc}".splitlines()[0]) from None
+
+
+def load_fine_tuned(folder: str, labels: Sequence[str]):
+    """A checkpoint ``save_checkpoint`` wrote, with the head it was trained with."""
+    from callcenterai.models.mean_pooling import POOLING_KEY
+
+    try:
+        config = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{folder}: no config.json; run the train_transformer stage first") from None
+    return load_classifier(folder, labels, config.get(POOLING_KEY, "cls"))
 
 
 def _class_weights(y: np.ndarray, n_labels: int, mode: str | None):

@@ -16,7 +16,7 @@ import pytest
 
 from callcenterai.config import ExportTransformerParams
 from callcenterai.export_stage import ExportMismatch, check_export
-from callcenterai.models.finetune import length_buckets, resolve_checkpoint
+from callcenterai.models.finetune import length_buckets, load_fine_tuned, resolve_checkpoint
 from callcenterai.models.store import load_model
 from callcenterai.models.tokens import encode_texts, prepare_tokenizer
 from tests.conftest import run_script
@@ -47,6 +47,9 @@ def test_stage_writes_the_served_folder_checkpoint_history_and_run(quick):
     assert card["export"]["accuracy_drop"] <= limits["max_accuracy_drop"]
     assert card["export"]["fused_operators"].get("Attention") == 6
     assert card["export"]["fp32_nodes"] >= 8  # head, 6 feed-forward outputs, embeddings
+    fp32_config = json.loads((folder / "models/transformer-fp32/config.json").read_text())
+    assert fp32_config["classifier_pooling"] == card["params"]["pooling"] == "mean"
+    assert (folder / "models/transformer-fp32/classifier_head.safetensors").is_file()
 
     client = mlflow.MlflowClient(env["MLFLOW_TRACKING_URI"])
     run = client.get_run(card["mlflow_run_id"])
@@ -78,12 +81,11 @@ def test_service_tokenisation_matches_the_training_tokenizer(quick):
 
 def test_exported_model_agrees_with_the_fine_tuned_one(quick):
     import torch
-    from transformers import AutoModelForSequenceClassification
 
     folder, _, card, test = quick
     texts = test["text"].tolist()[:64]
     served = load_model(folder / "models/transformer").predictor
-    reference = AutoModelForSequenceClassification.from_pretrained(folder / "models/transformer-fp32").eval()
+    reference = load_fine_tuned(str(folder / "models/transformer-fp32"), card["labels"]).eval()
     ids, _ = served.model.encode(texts)
     with torch.inference_mode():
         logits = np.vstack([reference(input_ids=torch.tensor([row])).logits.numpy() for row in ids])
@@ -195,3 +197,59 @@ def test_fine_tuning_takes_read_only_labels_without_a_warning():
         _, history, best_epoch = finetune.fine_tune(model, ids, y, ids[:4], y[:4], params, "cpu")
     assert not [w for w in caught if "not writable" in str(w.message)], [str(w.message) for w in caught]
     assert len(history) == 1 and best_epoch == 1
+
+
+def _tiny_batch(model, rows):
+    from callcenterai.models.finetune import collate
+
+    input_ids, mask = collate(rows, "cpu")
+    return model(input_ids=input_ids, attention_mask=mask).logits.detach().numpy()
+
+
+@pytest.mark.parametrize("pooling", ["mean", "cls"])
+def test_a_saved_checkpoint_reloads_with_the_head_it_was_trained_with(pooling, tmp_path):
+    """Both heads round-trip; a mean-pooled model must not come back with a fresh [CLS] head."""
+    import torch
+    from tokenizers import Tokenizer
+
+    from callcenterai.models import finetune
+
+    checkpoint = resolve_checkpoint("all-MiniLM-L6-v2")
+    labels = ["Access", "Hardware", "Purchase"]
+    torch.manual_seed(0)
+    model = finetune.load_classifier(checkpoint, labels, pooling).eval()
+    tokenizer = prepare_tokenizer(Tokenizer.from_file(f"{checkpoint}/tokenizer.json"), 32)
+    rows = encode_texts(tokenizer, ["laptop screen cracked", "new keyboard order approval needed"], 32)[0]
+    before = _tiny_batch(model, rows)
+    finetune.save_checkpoint(model, _NoTokenizer(), tmp_path)
+    torch.manual_seed(1)  # a fresh head would now come out different
+    again = finetune.load_fine_tuned(str(tmp_path), labels).eval()
+    assert type(again) is type(model)
+    np.testing.assert_allclose(_tiny_batch(again, rows), before, atol=1e-5)
+    assert list(again.config.id2label.values()) == labels
+
+
+def test_mean_pooling_ignores_padding():
+    """A ticket scores the same alone and padded beside a longer one (the mask is honoured)."""
+    from tokenizers import Tokenizer
+
+    from callcenterai.models import finetune
+
+    checkpoint = resolve_checkpoint("all-MiniLM-L6-v2")
+    model = finetune.load_classifier(checkpoint, ["a", "b", "c"], "mean").eval()
+    tokenizer = prepare_tokenizer(Tokenizer.from_file(f"{checkpoint}/tokenizer.json"), 64)
+    short, long = encode_texts(
+        tokenizer, ["vpn access", "printer third floor jams every morning toner replaced twice"], 64
+    )[0]
+    alone = _tiny_batch(model, [short])
+    padded = _tiny_batch(model, [short, long])
+    assert len(long) > len(short) + 5
+    np.testing.assert_allclose(padded[0], alone[0], atol=1e-5)
+    assert not np.allclose(padded[1], alone[0], atol=1e-3)
+
+
+class _NoTokenizer:
+    """save_checkpoint also saves the tokenizer; these tests only check the model."""
+
+    def save_pretrained(self, folder: str) -> None:
+        pass
