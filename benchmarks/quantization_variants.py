@@ -27,6 +27,7 @@ VARIANTS = {
     "+ embeddings fp32": ["head", "embeddings"],
     "+ feed-forward outputs fp32": ["head", "ffn_output"],
     "+ both (the committed default)": ["head", "ffn_output", "embeddings"],
+    "+ both + attention": ["head", "ffn_output", "embeddings", "attention"],
 }
 
 

@@ -96,8 +96,15 @@ class TrainTransformerParams(_Section):
 class ExportTransformerParams(_Section):
     # Parts of the graph left in fp32 by the int8 quantisation: the classifier head,
     # the feed-forward output projections (their inputs carry BERT's activation
-    # outliers) and the embedding layer (its int8 kernel is slower, not faster).
-    keep_fp32: tuple[Literal["head", "ffn_output", "embeddings"], ...] = ("head", "ffn_output", "embeddings")
+    # outliers), the embedding layer (its int8 kernel is slower, not faster) and
+    # self-attention (with the mean-pooling head, the export's margin above
+    # min_agreement was nil without it). Only the feed-forward input layers stay int8.
+    keep_fp32: tuple[Literal["head", "ffn_output", "embeddings", "attention"], ...] = (
+        "head",
+        "ffn_output",
+        "embeddings",
+        "attention",
+    )
     serving_batch_size: int = Field(32, ge=1)
     min_agreement: float = Field(0.99, gt=0.0, le=1.0)
     max_accuracy_drop: float = Field(0.005, ge=0.0, le=1.0)

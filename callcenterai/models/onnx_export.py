@@ -1,8 +1,8 @@
 """The fine-tuned model as the served ONNX graph: export, fuse, quantise to int8.
 
-Dynamic int8 with per-channel weights; some parts can stay fp32 (``keep_fp32``):
-on this model the feed-forward output projections carry BERT's activation
-outliers, and quantising them flips close calls.
+Dynamic int8 with per-channel weights; some parts can stay fp32 (``keep_fp32``:
+head, ffn_output, embeddings, attention): on this model the feed-forward output
+projections carry BERT's activation outliers, and quantising them flips close calls.
 """
 
 from __future__ import annotations
@@ -83,6 +83,8 @@ def fp32_nodes(path: Path, keep_fp32: Sequence[str]) -> list[str]:
             return node.op_type == "MatMul" and "/output/dense" in text and "attention" not in text
         if group == "embeddings":
             return node.op_type == "EmbedLayerNormalization" or "/embeddings/" in text
+        if group == "attention":  # the fused self-attention (Q, K, V) and its output projection
+            return node.op_type == "Attention" or (node.op_type == "MatMul" and "/attention/" in text)
         raise ValueError(f"unknown fp32 group {group!r}")
 
     graph = onnx.load(str(path), load_external_data=False).graph

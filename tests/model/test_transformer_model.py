@@ -253,3 +253,27 @@ class _NoTokenizer:
 
     def save_pretrained(self, folder: str) -> None:
         pass
+
+
+@pytest.mark.parametrize(
+    "keep, attention_op", [(["head"], "QAttention"), (["head", "attention"], "Attention")]
+)
+def test_keep_fp32_attention_leaves_self_attention_unquantised(quick, tmp_path, keep, attention_op):
+    import onnx
+
+    from callcenterai.models.onnx_export import export_onnx
+
+    folder, _, card, test = quick
+    model = load_fine_tuned(str(folder / "models/transformer-fp32"), card["labels"])
+    served = load_model(folder / "models/transformer").predictor
+    ids, _ = served.model.encode(test["text"].tolist()[:4])
+    export_onnx(model, tmp_path, ids, keep)
+    ops = [node.op_type for node in onnx.load(str(tmp_path / "model.onnx")).graph.node]
+    assert ops.count(attention_op) == 6 and "QAttention" not in set(ops) - {attention_op}
+    attention_outputs = [
+        node
+        for node in onnx.load(str(tmp_path / "model.onnx")).graph.node
+        if "attention/output/dense" in node.name
+    ]
+    quantised = any(node.op_type == "MatMulInteger" for node in attention_outputs)
+    assert quantised == (attention_op == "QAttention")
