@@ -149,13 +149,19 @@ def load_classifier(checkpoint: str, labels: Sequence[str], pooling: str = "cls"
 
 def load_fine_tuned(folder: str, labels: Sequence[str]):
     """A checkpoint ``save_checkpoint`` wrote, with the head it was trained with."""
-    from callcenterai.models.mean_pooling import POOLING_KEY
+    from callcenterai.models.mean_pooling import HEAD_FILE, POOLING_KEY
 
     try:
         config = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"{folder}: no config.json; run the train_transformer stage first") from None
-    return load_classifier(folder, labels, config.get(POOLING_KEY, "cls"))
+    pooling = config.get(POOLING_KEY, "cls")
+    # Without its head file a mean-pooled checkpoint would load with a fresh random head.
+    if pooling == "mean" and not (Path(folder) / HEAD_FILE).is_file():
+        raise UserError(
+            f"{folder}: a mean-pooling checkpoint without {HEAD_FILE}; run train_transformer again"
+        )
+    return load_classifier(folder, labels, pooling)
 
 
 def _class_weights(y: np.ndarray, n_labels: int, mode: str | None):

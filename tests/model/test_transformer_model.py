@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from callcenterai.config import ExportTransformerParams
+from callcenterai.errors import UserError
 from callcenterai.export_stage import ExportMismatch, check_export
 from callcenterai.models.finetune import length_buckets, load_fine_tuned, resolve_checkpoint
 from callcenterai.models.store import load_model
@@ -227,6 +228,10 @@ def test_a_saved_checkpoint_reloads_with_the_head_it_was_trained_with(pooling, t
     assert type(again) is type(model)
     np.testing.assert_allclose(_tiny_batch(again, rows), before, atol=1e-5)
     assert list(again.config.id2label.values()) == labels
+    if pooling == "mean":  # a lost head file is an error, not a silently fresh head
+        (tmp_path / "classifier_head.safetensors").unlink()
+        with pytest.raises(UserError, match="without classifier_head.safetensors"):
+            finetune.load_fine_tuned(str(tmp_path), labels)
 
 
 def test_mean_pooling_ignores_padding():
@@ -268,12 +273,10 @@ def test_keep_fp32_attention_leaves_self_attention_unquantised(quick, tmp_path, 
     served = load_model(folder / "models/transformer").predictor
     ids, _ = served.model.encode(test["text"].tolist()[:4])
     export_onnx(model, tmp_path, ids, keep)
-    ops = [node.op_type for node in onnx.load(str(tmp_path / "model.onnx")).graph.node]
-    assert ops.count(attention_op) == 6 and "QAttention" not in set(ops) - {attention_op}
-    attention_outputs = [
-        node
-        for node in onnx.load(str(tmp_path / "model.onnx")).graph.node
-        if "attention/output/dense" in node.name
-    ]
+    nodes = onnx.load(str(tmp_path / "model.onnx")).graph.node
+    ops = [node.op_type for node in nodes]
+    other_op = ({"Attention", "QAttention"} - {attention_op}).pop()
+    assert ops.count(attention_op) == 6 and ops.count(other_op) == 0
+    attention_outputs = [node for node in nodes if "attention/output/dense" in node.name]
     quantised = any(node.op_type == "MatMulInteger" for node in attention_outputs)
     assert quantised == (attention_op == "QAttention")
