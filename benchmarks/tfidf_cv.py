@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from joblib import Parallel, delayed
+from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import accuracy_score, f1_score
@@ -37,13 +38,15 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
 
-from callcenterai.config import TrainTfidfParams
+from callcenterai.config import TrainTfidfParams, load_section
 from callcenterai.models.tfidf import build_pipeline
 from callcenterai.text import normalize_many
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw" / "all_tickets_processed_improved_v3.csv"
 FOLDS = 5
+# params.yaml's train_tfidf section: the "committed params" every variant changes.
+COMMITTED = load_section("train_tfidf", TrainTfidfParams)
 
 # A scorer takes (train frame, scoring frame) with columns text/label and returns
 # one (accuracy, macro-F1) pair per output it reports.
@@ -61,9 +64,13 @@ def cross_validate(scorer: Scorer, data: pd.DataFrame) -> np.ndarray:
     return np.asarray(results)
 
 
+def committed_with(**changes) -> TrainTfidfParams:
+    return TrainTfidfParams(**{**COMMITTED.model_dump(), **changes})
+
+
 def calibrated(params: dict) -> Scorer:
     def scorer(train: pd.DataFrame, held_out: pd.DataFrame) -> list[tuple[float, float]]:
-        model = build_pipeline(TrainTfidfParams(**params)).fit(train.text.tolist(), train.label.tolist())
+        model = build_pipeline(committed_with(**params)).fit(train.text.tolist(), train.label.tolist())
         proba = model.predict_proba(held_out.text.tolist())
         prior = train.label.value_counts(normalize=True)[list(model.classes_)].to_numpy()
         return [
@@ -76,7 +83,7 @@ def calibrated(params: dict) -> Scorer:
 
 def word_and_char_models(train: pd.DataFrame, held_out: pd.DataFrame) -> list[tuple[float, float]]:
     """A calibrated char_wb 2-5-gram model alone, and the mean of its and the word model's probabilities."""
-    words = build_pipeline(TrainTfidfParams()).fit(train.text.tolist(), train.label.tolist())
+    words = build_pipeline(COMMITTED).fit(train.text.tolist(), train.label.tolist())
     chars = make_pipeline(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True),
         CalibratedClassifierCV(LinearSVC(C=0.3, max_iter=5000), cv=5),
@@ -90,7 +97,9 @@ def word_and_char_models(train: pd.DataFrame, held_out: pd.DataFrame) -> list[tu
 
 
 def vectorize(train_texts, other_texts) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+    """The committed word features, without the vectorizer's own normalisation: the
+    processed splits are normalised already, and the normalisation table wants raw text."""
+    vectorizer = clone(build_pipeline(COMMITTED).named_steps["tfidf"]).set_params(preprocessor=None)
     return vectorizer.fit_transform(train_texts), vectorizer.transform(other_texts)
 
 
@@ -144,37 +153,31 @@ def cell(values: np.ndarray) -> str:
     return f"{values.mean():.4f} ± {values.std(ddof=1):.4f}"
 
 
-def report(
-    name: str, scorer: Scorer, train: pd.DataFrame, test: pd.DataFrame, suffixes: list[str]
-) -> list[str]:
+def report(name: str, scorer: Scorer, train: pd.DataFrame, test: pd.DataFrame, suffixes: list[str]) -> None:
+    """One table row per scorer output: CV on the train split, then the test split."""
     folds = cross_validate(scorer, train)
     on_test = scorer(train, test)
-    rows = []
     for i, suffix in enumerate(suffixes):
         cv, (accuracy, macro) = folds[:, i, :], on_test[i]
-        rows.append(
-            f"| {name}{suffix} | {cell(cv[:, 0])} | {cell(cv[:, 1])} | {accuracy:.4f} | {macro:.4f} |"
+        print(
+            f"| {name}{suffix} | {cell(cv[:, 0])} | {cell(cv[:, 1])} | {accuracy:.4f} | {macro:.4f} |",
+            flush=True,
         )
-        print(rows[-1], flush=True)
-    return rows
 
 
-def normalisation_cost() -> list[str]:
+def normalisation_cost() -> None:
     """Same rows, same folds: the normalised text against the raw text lower-cased."""
     raw = pd.read_csv(RAW)
     normalised = pd.Series(normalize_many(raw.Document))
     # The rows the prepare stage keeps: non-empty and unique after normalisation.
     kept = (normalised != "") & ~normalised.duplicated(keep="first")
-    rows = []
     for name, texts in [
         ("normalised (stop words, digits, 1-letter words dropped)", normalised),
         ("raw text, lower-cased", raw.Document.str.lower()),
     ]:
         data = pd.DataFrame({"text": texts[kept], "label": raw.Topic_group[kept]}).reset_index(drop=True)
         folds = cross_validate(linear_svm(), data)[:, 0, :]
-        rows.append(f"| {name} | {cell(folds[:, 0])} | {cell(folds[:, 1])} |")
-        print(rows[-1], flush=True)
-    return rows
+        print(f"| {name} | {cell(folds[:, 0])} | {cell(folds[:, 1])} |", flush=True)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.svm import LinearSVC
 
-from callcenterai.config import PrepareParams, TrainTfidfParams
+from callcenterai.config import PrepareParams, TrainTfidfParams, load_section
 from callcenterai.data import prepare_tickets
 from callcenterai.models.tfidf import build_pipeline
 
@@ -31,8 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw" / "all_tickets_processed_improved_v3.csv"
 
 
-def fit(train: pd.DataFrame, **params):
-    pipeline = build_pipeline(TrainTfidfParams(**params))
+def fit(train: pd.DataFrame, **changes):
+    """The pipeline with params.yaml's train_tfidf section, changed by ``changes``."""
+    committed = load_section("train_tfidf", TrainTfidfParams)
+    pipeline = build_pipeline(TrainTfidfParams(**{**committed.model_dump(), **changes}))
     return pipeline.fit(train.text.tolist(), train.label.tolist())
 
 
