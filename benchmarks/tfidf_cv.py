@@ -172,7 +172,7 @@ def normalisation_cost() -> None:
     # The rows the prepare stage keeps: non-empty and unique after normalisation.
     kept = (normalised != "") & ~normalised.duplicated(keep="first")
     for name, texts in [
-        ("normalised (stop words, digits, 1-letter words dropped)", normalised),
+        ("normalised (digits, 1-letter words dropped)", normalised),
         ("raw text, lower-cased", raw.Document.str.lower()),
     ]:
         data = pd.DataFrame({"text": texts[kept], "label": raw.Topic_group[kept]}).reset_index(drop=True)

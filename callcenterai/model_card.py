@@ -15,6 +15,7 @@ from typing import Any
 
 from callcenterai import __version__
 from callcenterai.config import PROJECT_ROOT
+from callcenterai.text import NORMALISATION_VERSION
 
 REGISTERED_NAMES = {
     "tfidf": "callcenterai-tfidf-classifier",
@@ -78,6 +79,7 @@ def new_card(
         "params": params,
         "training_data_md5": training_data_md5,
         "training_rows": training_rows,
+        "text_normalisation": NORMALISATION_VERSION,
         "trained_at": utc_now(),
         "git_commit": git_commit(),
         "libraries": library_versions(*LIBRARIES[kind]),

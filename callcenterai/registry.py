@@ -46,6 +46,11 @@ class RegistryError(UserError):
     """A registry request that cannot be carried out; the registry is unchanged."""
 
 
+class GateUnavailable(RegistryError):
+    """The gate could not compare the two versions (no shared test data, or production
+    cannot be scored); ``--force`` may go ahead, and the note records why."""
+
+
 @dataclass(frozen=True)
 class Version:
     """A registered model version as this module uses it (numbers as strings)."""
@@ -361,7 +366,12 @@ class Registry:
                 raise RegistryError(f"version {version.version} is already in production")
             note = reason or "promoted to production"
             if current is not None:
-                verdict = self.gate(version, current, scorer)
+                try:
+                    verdict = self.gate(version, current, scorer)
+                except GateUnavailable as exc:
+                    if not force:
+                        raise
+                    verdict = f"no comparison: {exc}"
                 if verdict and not force:
                     raise RegistryError(verdict + '; use --force --reason "..." to override')
                 if verdict:
@@ -380,7 +390,7 @@ class Registry:
             new, old = new_scores[metric], old_scores[metric]
             basis = "re-scored on the current test split"
         else:
-            raise RegistryError(
+            raise GateUnavailable(
                 f"cannot compare version {candidate.version} with production version {current.version} on "
                 "the same test data (different test_data_md5 and no test split to re-score on); "
                 "run `dvc repro` or pass --test-data"
@@ -462,7 +472,7 @@ def load_registry_model(uri: str, cache_dir: Path | None = None):
     """Load a registry model, keeping a local copy in ``cache_dir`` for offline starts."""
     import mlflow
 
-    from callcenterai.models.store import ModelLoadError
+    from callcenterai.models.store import ModelLoadError, check_normalisation
 
     try:
         registry, version = resolve_models_uri(uri)
@@ -491,6 +501,7 @@ def load_registry_model(uri: str, cache_dir: Path | None = None):
                 "registry_uri": registry.uri,
             }
         )
+        check_normalisation(card, f"{uri} (version {version.version})")
         loader = (
             _load_logged_transformer
             if card.get("kind", registry.kind) == "transformer"

@@ -1,9 +1,15 @@
 """Text normalisation shared by the pipeline and every service.
 
-The training data was lower-cased, stripped of digits and of most stop words
-before it was published; raw text from people is not. Both go through
-``normalize_text`` so that "My LAPTOP won't boot!!! ticket #4411" and
-"laptop boot ticket" reach the model as the same tokens.
+The training data was lower-cased and stripped of digits before it was
+published; raw text from people is not. Both go through ``normalize_text`` so
+that "My LAPTOP won't boot!!! ticket #4411" and "my laptop won boot ticket"
+reach the model as the same tokens.
+
+Stop words stay: the published data keeps many ("for", "you", "can", "not"), and
+dropping them cost the TF-IDF model 0.002 accuracy in cross-validation
+(docs/benchmarks.md). A model is only right with the normalisation it was
+trained with, so each model card records ``NORMALISATION_VERSION`` and the
+loader refuses a model made with another one.
 """
 
 from __future__ import annotations
@@ -11,27 +17,15 @@ from __future__ import annotations
 import unicodedata
 from typing import Iterable
 
-# A compact English stop-word list. The published data already lacks most of
-# these; removing them from raw text keeps serving input in the same shape.
-STOP_WORDS = frozenset("""
-    a about above after again against all am an and any are aren as at be because
-    been before being below between both but by can couldn could did didn do does
-    doesn doing don down during each few for from further had hadn has hasn have
-    haven having he her here hers herself him himself his how i if in into is isn it
-    its itself just ll me mightn more most mustn my myself needn no nor not now of
-    off on once only or other our ours ourselves out over own re s same shan she
-    should shouldn so some such t than that the their theirs them themselves then
-    there these they this those through to too under until up ve very was wasn we
-    were weren what when where which while who whom why will with won wouldn y you
-    your yours yourself yourselves
-    """.split())
+# Version 1 also dropped English stop words; version 2 keeps them.
+NORMALISATION_VERSION = 2
 
 # Every ASCII character that is not a letter becomes a space (str.translate is C-fast).
 _NOT_LETTERS = str.maketrans({i: " " for i in range(128) if not chr(i).isalpha()})
 
 
 def normalize_text(text: str) -> str:
-    """Lower-case, keep ASCII letters only, drop stop words and one-letter tokens.
+    """Lower-case, keep ASCII letters only, drop one-letter tokens.
 
     Idempotent: ``normalize_text(normalize_text(x)) == normalize_text(x)``.
     """
@@ -40,7 +34,7 @@ def normalize_text(text: str) -> str:
         # (and letters outside ASCII go: the model was trained on English tickets).
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     words = text.lower().translate(_NOT_LETTERS).split()
-    return " ".join([w for w in words if len(w) > 1 and w not in STOP_WORDS])
+    return " ".join([w for w in words if len(w) > 1])
 
 
 def normalize_many(texts: Iterable[str]) -> list[str]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from callcenterai.cli import UserError, run
 from callcenterai.config import PROJECT_ROOT, RegistryParams, load_section
-from callcenterai.registry import KEY_METRICS, Registry
+from callcenterai.registry import KEY_METRICS, GateUnavailable, Registry
 
 DEFAULT_TEST_DATA = PROJECT_ROOT / "data" / "processed" / "test.csv"
 
@@ -131,6 +131,7 @@ def _rescoring(test_data: Path):
     def score(candidate, current):
         from callcenterai.data import LABEL, TEXT, load_processed
         from callcenterai.evaluation import evaluate_probabilities
+        from callcenterai.models.store import ModelLoadError
         from callcenterai.registry import load_registry_model
 
         if not Path(test_data).is_file():
@@ -138,7 +139,16 @@ def _rescoring(test_data: Path):
         test = load_processed(test_data)
         results = []
         for version in (candidate, current):
-            model = load_registry_model(f"models:/{version.name}/{version.version}")
+            try:
+                model = load_registry_model(f"models:/{version.name}/{version.version}")
+            except ModelLoadError as exc:
+                if version is candidate:
+                    raise
+                # Nothing to compare against: say so, and how to go ahead deliberately.
+                raise GateUnavailable(
+                    f"the gate cannot re-score production version {version.version}: {exc}. Compare "
+                    'the logged metrics (`list`) and promote with --force --reason "..."'
+                ) from None
             proba = model.predictor.predict_proba(test[TEXT].tolist())
             results.append(evaluate_probabilities(test[LABEL], proba, model.predictor.labels)["metrics"])
         return results[0], results[1]

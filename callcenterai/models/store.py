@@ -5,7 +5,8 @@ A model folder holds ``model_card.json`` and the model file its kind names
 transformer); the card records the file's sha256, checked before it is loaded. A registry URI such as
 ``models:/callcenterai-tfidf-classifier@production`` is resolved through
 MLflow, downloaded into a local cache folder (kept so a service can start when
-the registry is down) and loaded the same way.
+the registry is down) and loaded the same way. A model whose card records
+another text normalisation than this code applies is refused (see ``text.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import joblib
 from callcenterai.errors import UserError
 from callcenterai.fileio import sha256_of, staged_directory, write_json
 from callcenterai.models.predictor import Predictor, TfidfPredictor, TransformerPredictor
+from callcenterai.text import NORMALISATION_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,17 @@ def read_card(folder: Path) -> dict[str, Any]:
         raise ModelLoadError(f"{path}: unreadable model card ({exc.msg})") from None
 
 
+def check_normalisation(card: dict[str, Any], where: str) -> None:
+    """Refuse a model trained on text normalised another way: it would load and
+    answer, only worse. Cards from before the field existed are version 1."""
+    made_with = int(card.get("text_normalisation", 1))
+    if made_with != NORMALISATION_VERSION:
+        raise ModelLoadError(
+            f"{where}: trained with text normalisation version {made_with}, but this code applies "
+            f"version {NORMALISATION_VERSION}; retrain it (dvc repro) or serve it with the release that made it"
+        )
+
+
 def predictor_for(kind: str, model: Any) -> Predictor:
     """The predictor of an in-memory TF-IDF pipeline (a transformer loads from its folder)."""
     if kind == "tfidf":
@@ -79,6 +92,7 @@ def predictor_for(kind: str, model: Any) -> Predictor:
 def load_model_dir(folder: Path) -> LoadedModel:
     folder = Path(folder)
     card = read_card(folder)
+    check_normalisation(card, str(folder))
     kind = card.get("kind", "tfidf")
     if kind not in MODEL_FILES:
         raise ModelLoadError(f"{folder}: unknown model kind {kind!r} in {CARD_FILE}")

@@ -154,3 +154,25 @@ def test_evaluate_refuses_a_model_from_another_store(trained_project, tmp_path):
     assert result.returncode == 2
     assert "the model's MLflow run" in result.stderr and "re-run its training stage" in result.stderr
     assert not (tmp_path / "eval").exists()
+
+
+def test_a_model_made_with_another_text_normalisation_is_refused(trained_project, tmp_path):
+    """Old model folders load and answer, only worse; predict.py must refuse them and say why."""
+    import shutil
+
+    folder, env = trained_project
+    card = json.loads((folder / "models/tfidf/model_card.json").read_text())
+    assert card["text_normalisation"] == 2
+    tickets = tmp_path / "t.csv"
+    tickets.write_text("Document\nlaptop screen broken\n")
+    for name, old_card in [("v1", {**card, "text_normalisation": 1}), ("unversioned", card)]:
+        old = tmp_path / name
+        shutil.copytree(folder / "models/tfidf", old)
+        if name == "unversioned":  # cards written before the field existed
+            old_card = {k: v for k, v in card.items() if k != "text_normalisation"}
+        (old / "model_card.json").write_text(json.dumps(old_card))
+        result = predict(old, tickets, tmp_path / f"{name}.csv")
+        assert result.returncode == 2, result.stderr
+        assert "trained with text normalisation version 1" in result.stderr
+        assert "this code applies version 2" in result.stderr
+        assert not (tmp_path / f"{name}.csv").exists()

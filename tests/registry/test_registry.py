@@ -11,7 +11,7 @@ import pytest
 
 from callcenterai.config import RegistryParams
 from callcenterai.models.store import load_model
-from callcenterai.registry import Registry, RegistryError
+from callcenterai.registry import GateUnavailable, Registry, RegistryError
 from tests.conftest import PROJECT_ROOT, load_script, run_script
 
 
@@ -65,6 +65,26 @@ def test_gate_refuses_a_worse_candidate_and_changes_nothing(store):
     assert "incident 42" in registry.history()[-2].reason
 
 
+def test_an_impossible_comparison_blocks_promotion_unless_forced(store):
+    """Versions evaluated on different test data and no split to re-score on: the gate
+    cannot judge, so it refuses; --force goes ahead and the history says why."""
+    from mlflow import MlflowClient
+
+    registry = Registry("tfidf")
+    registry.register(store["good"]["card"]["mlflow_run_id"])
+    registry.promote("1")
+    registry.register(store["worse"]["card"]["mlflow_run_id"])
+    MlflowClient(store["uri"]).set_model_version_tag(registry.name, "2", "test_data_md5", "another split")
+    before = state(registry)
+    with pytest.raises(GateUnavailable, match="cannot compare version 2 with production version 1"):
+        registry.promote("2")
+    assert state(registry) == before
+    registry.promote("2", force=True, reason="new split, compared by hand")
+    assert state(registry)["2"] == (("production",), "Production")
+    note = [e.reason for e in registry.history() if e.version == "2" and e.target == "production"][-1]
+    assert note.startswith("forced past gate (no comparison: cannot compare") and "compared by hand" in note
+
+
 def test_rollback_restores_the_previous_production_version(store):
     registry = Registry("tfidf", params=RegistryParams(tolerance=1.0))
     registry.register(store["good"]["card"]["mlflow_run_id"])
@@ -109,6 +129,20 @@ def test_production_model_loads_with_the_same_predictions(store, tmp_path):
     cached = load_model("models:/callcenterai-tfidf-classifier@production", cache_dir=tmp_path / "cache")
     assert cached.card["version"] == "1"
     assert np.abs(cached.predictor.predict_proba(texts) - local).max() < 1e-12
+
+
+def test_a_version_made_with_an_older_normalisation_is_refused(store, tmp_path, monkeypatch):
+    """Code whose normalisation moved on (version 3 here, by patching the constant the
+    loaders compare against) must refuse the registered version 2 model, cached or not."""
+    from callcenterai.models.store import ModelLoadError
+
+    Registry("tfidf").register(store["good"]["card"]["mlflow_run_id"])
+    uri = "models:/callcenterai-tfidf-classifier/1"
+    assert load_model(uri, cache_dir=tmp_path / "cache").card["text_normalisation"] == 2
+    monkeypatch.setattr("callcenterai.models.store.NORMALISATION_VERSION", 3)
+    for cache in (tmp_path / "cache", None):
+        with pytest.raises(ModelLoadError, match="normalisation version 2, but this code applies version 3"):
+            load_model(uri, cache_dir=cache)
 
 
 def test_cli_flow_as_a_user_types_it(store, tmp_path):
