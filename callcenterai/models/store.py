@@ -74,11 +74,12 @@ def read_card(folder: Path) -> dict[str, Any]:
 def check_normalisation(card: dict[str, Any], where: str) -> None:
     """Refuse a model trained on text normalised another way: it would load and
     answer, only worse. Cards from before the field existed are version 1."""
-    made_with = int(card.get("text_normalisation", 1))
+    made_with = card.get("text_normalisation", 1)
     if made_with != NORMALISATION_VERSION:
         raise ModelLoadError(
-            f"{where}: trained with text normalisation version {made_with}, but this code applies "
-            f"version {NORMALISATION_VERSION}; retrain it (dvc repro) or serve it with the release that made it"
+            f"{where}: trained with text normalisation version {made_with!r}, but this code applies "
+            f"version {NORMALISATION_VERSION}; retrain it (dvc repro) or serve it with the release "
+            "that made it"
         )
 
 
