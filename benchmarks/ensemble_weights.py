@@ -18,7 +18,7 @@ from sklearn.metrics import f1_score
 
 from callcenterai.data import LABEL, TEXT, load_processed
 from callcenterai.evaluation import average_probabilities
-from callcenterai.models.store import load_model
+from callcenterai.models.loading import load_model
 
 
 def main() -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from callcenterai.models.store import load_model
-from callcenterai.models.tfidf import CompiledTfidf
+from callcenterai.models.loading import load_model
+from callcenterai.models.tfidf import PIPELINE_FILE, compile_pipeline, load_pipeline
 from callcenterai.text import normalize_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,14 +30,14 @@ def main() -> None:
     model = load_model(ROOT / "models" / "tfidf").predictor
     tickets = pd.read_csv(ROOT / "data" / "processed" / "test.csv").text.head(256).tolist()
     raw = [f"Ticket #{i}: {t}!!" for i, t in enumerate(tickets)]
-    pipeline = model.pipeline
+    pipeline = load_pipeline(ROOT / "models" / "tfidf" / PIPELINE_FILE)
     rows = [
         (
             "fitted pipeline, one ticket a call",
             per_ticket_us(lambda ts: [pipeline.predict_proba([t]) for t in ts], raw[:40], 2),
         )
     ]
-    for compiled in (model.compiled, CompiledTfidf(pipeline, native=False)):
+    for compiled in (model.compiled, compile_pipeline(pipeline, native=False)):
         name = f"compiled ({compiled.backend})"
         rows.append(
             (

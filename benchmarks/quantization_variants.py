@@ -42,7 +42,7 @@ def main() -> None:
     from callcenterai.models.onnx_export import export_onnx
     from callcenterai.models.tokens import encode_texts, softmax
     from callcenterai.models.transformer import MODEL_FILE, TOKENIZER_FILE, OnnxTransformer
-    from callcenterai.transformer_stage import TRAINING_CARD, load_tokenizers
+    from callcenterai.stages.train_transformer import TRAINING_CARD, load_tokenizers
 
     fp32 = ROOT / "models" / "transformer-fp32"
     card = json.loads((fp32 / TRAINING_CARD).read_text())

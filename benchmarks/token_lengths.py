@@ -16,7 +16,7 @@ from callcenterai.config import TrainTransformerParams, load_section
 from callcenterai.data import TEXT, load_processed
 from callcenterai.models.finetune import resolve_checkpoint
 from callcenterai.models.tokens import encode_texts
-from callcenterai.transformer_stage import load_tokenizers
+from callcenterai.stages.train_transformer import load_tokenizers
 
 UNCAPPED = 100_000
 

@@ -89,7 +89,7 @@ def main() -> None:
     texts = pd.read_csv(ROOT / "data" / "processed" / "test.csv").text.head(args.tickets).tolist()
     max_length, batch_size = card["max_length"], card["serving_batch_size"]
 
-    from callcenterai.models.store import load_model
+    from callcenterai.models.loading import load_model
 
     predictor = load_model(served).predictor
     baseline = torch_baseline(fp32, texts, card["labels"], max_length, batch_size)

@@ -50,9 +50,9 @@ def parse_variant(text: str, base: dict) -> TrainTransformerParams:
 
 
 def run_variant(name, params, frames, checkpoint, tfidf) -> dict:
-    from callcenterai.models import finetune
+    from callcenterai.models import finetune, training_loop
     from callcenterai.models.tokens import encode_texts, softmax
-    from callcenterai.transformer_stage import load_tokenizers, split_rows
+    from callcenterai.stages.train_transformer import load_tokenizers, split_rows
 
     train_frame, test = frames
     labels = sorted(train_frame[LABEL].unique().tolist())
@@ -63,7 +63,7 @@ def run_variant(name, params, frames, checkpoint, tfidf) -> dict:
     device = finetune.pick_device(params.device)
     model = finetune.load_classifier(checkpoint, labels, params.pooling)
     started = time.perf_counter()
-    model, history, best_epoch = finetune.fine_tune(
+    model, history, best_epoch = training_loop.fine_tune(
         model,
         encode(train),
         train[LABEL].map(index).to_numpy(),
@@ -93,7 +93,7 @@ def run_variant(name, params, frames, checkpoint, tfidf) -> dict:
 
 
 def dump_tfidf(model_dir: Path, test_csv: Path, out: Path) -> None:
-    from callcenterai.models.store import load_model
+    from callcenterai.models.loading import load_model
 
     model = load_model(model_dir)
     texts = load_processed(test_csv)[TEXT].tolist()

@@ -124,3 +124,13 @@ def average_probabilities(parts: list[tuple[list[str], np.ndarray]]) -> tuple[li
     for names, proba in parts:
         total += proba[:, [list(names).index(name) for name in labels]]
     return labels, total / len(parts)
+
+
+def probabilities_frame(labels, proba: np.ndarray):
+    import pandas as pd
+
+    best = proba.argmax(axis=1)
+    frame = pd.DataFrame({"label": np.asarray(labels)[best], "confidence": proba.max(axis=1)})
+    for j, name in enumerate(labels):
+        frame[f"p_{name}"] = proba[:, j]
+    return frame

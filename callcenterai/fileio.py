@@ -28,6 +28,15 @@ def sha256_of(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+def tree_digest(folder: Path) -> str:
+    """One sha256 over every file below ``folder`` (relative names and contents)."""
+    folder = Path(folder)
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{sha256_of(path)}\n".encode())
+    return digest.hexdigest()
+
+
 def _umask() -> int:
     current = os.umask(0)
     os.umask(current)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from callcenterai.cli import UserError, run
 from callcenterai.config import EvaluateParams, load_section
-from callcenterai.stages import run_evaluate
+from callcenterai.stages.evaluate import run_evaluate
 
 
 def _named_model(value: str) -> tuple[str, Path]:

@@ -28,7 +28,7 @@ def main(argv=None) -> int:
     parser.add_argument("model_dir", type=Path, help="output served folder, e.g. models/transformer")
     args = parser.parse_args(argv)
     params = load_section("export_transformer", ExportTransformerParams)
-    from callcenterai.export_stage import run_export_transformer  # torch loads only when needed
+    from callcenterai.stages.export_transformer import run_export_transformer  # torch loads only when needed
 
     run_export_transformer(args.checkpoint_dir, args.test_csv, args.model_dir, params)
     return 0

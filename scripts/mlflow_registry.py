@@ -19,9 +19,11 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from callcenterai.cli import UserError, run
+from callcenterai.cli import run
 from callcenterai.config import PROJECT_ROOT, RegistryParams, load_section
-from callcenterai.registry import KEY_METRICS, GateUnavailable, Registry
+from callcenterai.kinds import KIND_NAMES
+from callcenterai.registry.promotion import KEY_METRICS, Registry
+from callcenterai.registry.rescoring import rescoring
 
 DEFAULT_TEST_DATA = PROJECT_ROOT / "data" / "processed" / "test.csv"
 
@@ -31,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--model", choices=["tfidf", "transformer"], default="tfidf")
+    common.add_argument("--model", choices=KIND_NAMES, default="tfidf")
     commands = parser.add_subparsers(dest="command", required=True)
     register = commands.add_parser("register", parents=[common], help="register a run's model")
     register.add_argument("--run-id", help="default: the newest evaluated pipeline run")
@@ -125,37 +127,6 @@ def _history(registry: Registry) -> None:
     _print_table(rows)
 
 
-def _rescoring(test_data: Path):
-    """Score two registry versions on the same split, for the promotion gate."""
-
-    def score(candidate, current):
-        from callcenterai.data import LABEL, TEXT, load_processed
-        from callcenterai.evaluation import evaluate_probabilities
-        from callcenterai.models.store import ModelLoadError
-        from callcenterai.registry import load_registry_model
-
-        if not Path(test_data).is_file():
-            raise UserError(f"{test_data}: test split not found; run `dvc repro` or pass --test-data")
-        test = load_processed(test_data)
-        results = []
-        for version in (candidate, current):
-            try:
-                model = load_registry_model(f"models:/{version.name}/{version.version}")
-            except ModelLoadError as exc:
-                if version is candidate:
-                    raise
-                # Nothing to compare against: say so, and how to go ahead deliberately.
-                raise GateUnavailable(
-                    f"the gate cannot re-score production version {version.version}: {exc}. Compare "
-                    'the logged metrics (`list`) and promote with --force --reason "..."'
-                ) from None
-            proba = model.predictor.predict_proba(test[TEXT].tolist())
-            results.append(evaluate_probabilities(test[LABEL], proba, model.predictor.labels)["metrics"])
-        return results[0], results[1]
-
-    return score
-
-
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     registry = Registry(args.model, params=load_section("registry", RegistryParams))
@@ -171,7 +142,7 @@ def main(argv=None) -> int:
         event = registry.stage(args.version, args.reason)
         print(f"{registry.name} version {event.version}: {event.source} -> staging")
     elif args.command == "production":
-        event = registry.promote(args.version, args.force, args.reason, _rescoring(args.test_data))
+        event = registry.promote(args.version, args.force, args.reason, rescoring(args.test_data))
         print(f"{registry.name} version {event.version}: {event.source} -> production")
     elif args.command == "rollback":
         event = registry.rollback(args.reason)

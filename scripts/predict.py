@@ -20,9 +20,9 @@ from tqdm import tqdm
 
 from callcenterai.cli import UserError, run
 from callcenterai.data import read_csv_strict
+from callcenterai.evaluation import probabilities_frame
 from callcenterai.fileio import staged_files
-from callcenterai.models.store import load_model
-from callcenterai.stages import probabilities_frame
+from callcenterai.models.loading import load_model
 
 log = logging.getLogger("predict")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from callcenterai.cli import run
 from callcenterai.config import PrepareParams, load_section
-from callcenterai.stages import run_prepare
+from callcenterai.stages.prepare import run_prepare
 
 
 def main(argv=None) -> int:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from callcenterai.cli import run
 from callcenterai.config import TrainTfidfParams, load_section
-from callcenterai.stages import run_train_tfidf
+from callcenterai.stages.train_tfidf import run_train_tfidf
 
 
 def main(argv=None) -> int:

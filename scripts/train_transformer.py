@@ -27,7 +27,7 @@ def main(argv=None) -> int:
     parser.add_argument("history_dir", type=Path, help="output folder for the training history plot")
     args = parser.parse_args(argv)
     params = load_section("train_transformer", TrainTransformerParams)
-    from callcenterai.transformer_stage import run_train_transformer  # torch loads only when needed
+    from callcenterai.stages.train_transformer import run_train_transformer  # torch loads only when needed
 
     run_train_transformer(args.train_csv, args.checkpoint_dir, args.history_dir, params)
     return 0

@@ -1,5 +1,5 @@
 /*
- * Native scoring kernel for CompiledTfidf (callcenterai/models/tfidf.py).
+ * Native scoring kernel for CompiledTfidf (callcenterai/models/tfidf_compiled.py).
  *
  * One ticket costs about 100 us in the pure-Python compiled form
  * (benchmarks/model_bench.py): dozens of dict look-ups of freshly built n-gram

@@ -1,16 +1,20 @@
 """Predictors: the one interface every model kind serves through.
 
 A predictor maps raw texts to an (n, labels) probability matrix. Services,
-``scripts/predict.py`` and the evaluation stage all use this interface, so a
-new model kind plugs in by adding a predictor and a loader branch.
+``scripts/predict.py`` and the evaluation stage all use this interface. Each
+kind's predictor is named in ``callcenterai/kinds.py`` and built by its
+``load(folder, card)`` from files that hold numbers, never code.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Protocol, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from callcenterai.model_card import ModelCard
 
 
 class Predictor(Protocol):
@@ -25,17 +29,23 @@ class Predictor(Protocol):
 
 
 class TfidfPredictor:
-    """Serves a fitted TF-IDF pipeline through its compiled form."""
+    """Serves a TF-IDF model through its compiled array form (no scikit-learn objects)."""
 
     kind = "tfidf"
 
-    def __init__(self, pipeline):
-        from callcenterai.models.tfidf import CompiledTfidf  # scikit-learn only where TF-IDF is served
+    def __init__(self, compiled):
+        self.compiled = compiled
+        self.labels = compiled.classes
+        self.backend = f"compiled TF-IDF, {compiled.backend} kernel"
 
-        self.pipeline = pipeline
-        self.compiled = CompiledTfidf(pipeline)
-        self.labels = self.compiled.classes
-        self.backend = f"compiled TF-IDF, {self.compiled.backend} kernel"
+    @classmethod
+    def load(cls, folder: Path, card: ModelCard) -> "TfidfPredictor":
+        from callcenterai.models.tfidf_compiled import CompiledTfidf
+
+        compiled = CompiledTfidf.load(folder)
+        if list(compiled.classes) != list(card.labels):
+            raise ValueError(f"the compiled model's labels {list(compiled.classes)} differ from the card's")
+        return cls(compiled)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -53,13 +63,17 @@ class TransformerPredictor:
 
     kind = "transformer"
 
-    def __init__(self, folder: Path, card: dict):
+    def __init__(self, model):
+        self.model = model
+        self.labels = model.labels
+        self.max_length = model.max_length
+        self.backend = "onnxruntime"
+
+    @classmethod
+    def load(cls, folder: Path, card: ModelCard) -> "TransformerPredictor":
         from callcenterai.models.transformer import load_onnx_transformer
 
-        self.model = load_onnx_transformer(folder, card)
-        self.labels = self.model.labels
-        self.max_length = self.model.max_length
-        self.backend = "onnxruntime"
+        return cls(load_onnx_transformer(folder, card))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         return self.model.predict_proba(texts)

@@ -1,30 +1,35 @@
-"""The transformer as an MLflow pyfunc model, for `mlflow models serve` and the MLflow UI.
+"""Any CallCenterAI model as an MLflow pyfunc model, for `mlflow models serve` and the MLflow UI.
 
-The logged model carries the served folder (ONNX graph, tokenizer, card) as an
-artifact; the services load that folder directly, without this wrapper.
+Logged as code (MLflow's "models from code"): this file is copied into the
+logged model and run by MLflow's loader, so nothing is pickled. The served
+folder travels as the model's artifact; the services load that folder directly
+through ``callcenterai.models.loading``, without this wrapper.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
+import mlflow.models
 import mlflow.pyfunc
 import pandas as pd
 
 from callcenterai.text import as_text_list
 
-MODEL_DIR_ARTIFACT = "model_dir"
+MODEL_DIR_ARTIFACT = "model_dir"  # the same name as callcenterai.registry.artifacts'
 
 
-class OnnxTransformerModel(mlflow.pyfunc.PythonModel):
+class ServedFolderModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context) -> None:
-        from callcenterai.models.transformer import load_onnx_transformer
+        from callcenterai.models.loading import load_model_dir
 
-        folder = Path(context.artifacts[MODEL_DIR_ARTIFACT])
-        card = json.loads((folder / "model_card.json").read_text(encoding="utf-8"))
-        self.model = load_onnx_transformer(folder, card)
+        self.model = load_model_dir(Path(context.artifacts[MODEL_DIR_ARTIFACT]))
 
     def predict(self, context, model_input, params=None) -> pd.DataFrame:
-        proba = self.model.predict_proba(as_text_list(model_input))
-        return pd.DataFrame(proba, columns=list(self.model.labels))
+        predictor = self.model.predictor
+        return pd.DataFrame(
+            predictor.predict_proba(as_text_list(model_input)), columns=list(predictor.labels)
+        )
+
+
+mlflow.models.set_model(ServedFolderModel())

@@ -2,7 +2,7 @@
 
 No torch and no transformers here, so transformer_svc's image stays small and
 starts fast. A model folder holds ``model.onnx`` (int8), ``tokenizer.json`` and
-``model_card.json`` (labels, ``max_length``, the onnx file's sha256).
+``model_card.json`` (labels, ``max_length``, each file's sha256).
 
 Speed comes from how batches are formed as much as from int8: texts are sorted
 by token count and padded only to the longest text of their own batch, so a
@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 
 from callcenterai.models.tokens import encode_texts, prepare_tokenizer, softmax
+
+if TYPE_CHECKING:
+    from callcenterai.model_card import ModelCard
 
 MODEL_FILE = "model.onnx"
 TOKENIZER_FILE = "tokenizer.json"
@@ -87,11 +90,13 @@ class OnnxTransformer:
         return self.predict_detailed(texts)[0]
 
 
-def load_onnx_transformer(folder: Path, card: dict) -> OnnxTransformer:
+def load_onnx_transformer(folder: Path, card: ModelCard) -> OnnxTransformer:
+    if card.max_length is None:
+        raise ValueError("the model card has no max_length")
     return OnnxTransformer(
         Path(folder) / MODEL_FILE,
         Path(folder) / TOKENIZER_FILE,
-        labels=card["labels"],
-        max_length=card["max_length"],
-        batch_size=card.get("serving_batch_size", 32),
+        labels=card.labels,
+        max_length=card.max_length,
+        batch_size=card.serving_batch_size or 32,
     )

@@ -1,12 +1,20 @@
-"""The model a service is serving, how it got it, and how it is replaced.
+"""The model a classifier service is serving, how it got it, and how it is replaced.
 
 Requests read ``holder.current`` once and use that object to the end, and a
 reload builds and checks the new model completely before one reference
 assignment swaps it in: no request ever sees a half-loaded model.
+
+At start the service loads ``MODEL_URI``. Only when the registry cannot be
+reached does it fall back to the local copy of the last version it loaded (and
+says so); a registry that answers "no" (alias gone, files changed, check
+failed) leaves the service not ready with the reason. The background poll
+picks up a new production version, a model for a service that has none yet,
+and the registry copy once the registry is back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import threading
@@ -14,10 +22,12 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+import anyio
 import numpy as np
 
-from callcenterai.models.store import LoadedModel, ModelLoadError, is_registry_uri, load_model, load_model_dir
-from callcenterai.serving.settings import ServiceSettings
+from callcenterai.errors import ModelLoadError, RegistryUnavailable
+from callcenterai.models.loading import LoadedModel, is_registry_uri, load_cached, load_model, resolve
+from callcenterai.serving.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +57,8 @@ def smoke_check(model: LoadedModel, expected_labels: tuple[str, ...] | None = No
         raise ReloadRefused(
             f"label set changed from {sorted(expected_labels)} to {sorted(labels)}; restart to accept"
         )
-    known = model.card.get("smoke_tickets") or []
-    texts = [t["text"] for t in known] or ["laptop screen broken", "reset my password"]
+    known = model.card.smoke_tickets
+    texts = [t.text for t in known] or ["laptop screen broken", "reset my password"]
     proba = model.predictor.predict_proba(texts)
     if proba.shape != (len(texts), len(labels)) or not np.isfinite(proba).all():
         raise ReloadRefused("model returned malformed probabilities on known tickets")
@@ -56,66 +66,76 @@ def smoke_check(model: LoadedModel, expected_labels: tuple[str, ...] | None = No
         raise ReloadRefused("model probabilities do not sum to 1 on known tickets")
     if known:
         predicted = [labels[i] for i in proba.argmax(axis=1)]
-        right = sum(p == t["label"] for p, t in zip(predicted, known))
+        right = sum(p == t.label for p, t in zip(predicted, known))
         if right < len(known) - 1:
             raise ReloadRefused(f"model classifies only {right} of {len(known)} known tickets correctly")
 
 
 class ModelHolder:
-    def __init__(self, settings: ServiceSettings, on_swap: Callable[[Serving], None] | None = None):
+    def __init__(self, settings: ClassifierSettings, on_swap: Callable[[Serving], None] | None = None):
         self.settings = settings
         self.current: Serving | None = None
         self.not_ready_reason = "model is loading"
         self._on_swap = on_swap or (lambda serving: None)
         self._reload_lock = threading.Lock()
 
-    # ------------------------------------------------------------------ start
+    @property
+    def from_registry(self) -> bool:
+        return is_registry_uri(self.settings.model_uri)
+
     def _fetch(self) -> Serving:
         uri = self.settings.model_uri
-        if is_registry_uri(uri):
-            model = load_model(uri, cache_dir=self.settings.cache_dir)
-            return Serving(model, "registry", loaded_at=time.time())
+        if self.from_registry:
+            return Serving(
+                load_model(uri, cache_dir=self.settings.cache_dir), "registry", loaded_at=time.time()
+            )
         return Serving(load_model(uri), "local", loaded_at=time.time())
 
     def load_initial(self) -> None:
-        """Load MODEL_URI; if the registry cannot be reached, serve the last local copy and say so."""
+        """Load MODEL_URI; the local copy only when the registry cannot be reached."""
         try:
             serving = self._fetch()
             smoke_check(serving.model)
+        except RegistryUnavailable as exc:
+            serving = self._cached_fallback(exc)
         except (ModelLoadError, ReloadRefused) as exc:
-            cache = self.settings.cache_dir
-            if not is_registry_uri(self.settings.model_uri) or not (cache / "model_card.json").is_file():
-                self.not_ready_reason = f"no model: {exc}"
-                log.error("not ready: %s", self.not_ready_reason)
-                return
-            try:
-                model = load_model_dir(cache)
-            except ModelLoadError as cache_exc:
-                self.not_ready_reason = f"no model: {exc}; local copy unusable: {cache_exc}"
-                log.error("not ready: %s", self.not_ready_reason)
-                return
-            warning = f"registry unavailable ({exc}); serving the local copy of version {model.version}"
-            serving = Serving(model, "cache", warning=warning, loaded_at=time.time())
-            log.warning(warning)
+            serving = None
+            self.not_ready_reason = f"no model: {exc}"
+        if serving is None:
+            log.error("not ready: %s", self.not_ready_reason)
+            return
         self._swap(serving)
+
+    def _cached_fallback(self, exc: Exception) -> Serving | None:
+        try:
+            model = load_cached(self.settings.cache_dir)
+            smoke_check(model)
+        except (ModelLoadError, ReloadRefused) as cache_exc:
+            self.not_ready_reason = f"no model: {exc}; local copy unusable: {cache_exc}"
+            return None
+        warning = f"registry unavailable ({exc}); serving the local copy of version {model.version}"
+        log.warning(warning)
+        return Serving(model, "cache", warning=warning, loaded_at=time.time())
 
     def _swap(self, serving: Serving) -> None:
         self.current = serving
-        # A model is hundreds of thousands of long-lived objects (the vocabulary);
-        # freezing them keeps every later garbage collection from walking them.
+        # A model is hundreds of thousands of long-lived objects; freezing them keeps
+        # later collections from walking them. Unfreeze first, or the model just
+        # replaced would stay in the permanent generation and never be collected.
+        gc.unfreeze()
         gc.collect()
         gc.freeze()
         self._on_swap(serving)
+        model = serving.model
         log.info(
             "serving %s version %s (%s, %s) from %s",
-            serving.model.name,
-            serving.model.version,
-            serving.model.predictor.kind,
-            serving.model.predictor.backend,
+            model.name,
+            model.version,
+            model.predictor.kind,
+            model.predictor.backend,
             serving.source,
         )
 
-    # ----------------------------------------------------------------- reload
     def reload(self) -> tuple[Serving, Serving | None]:
         """Load MODEL_URI afresh, check it, swap it in; returns (new, previous)."""
         if not self._reload_lock.acquire(blocking=False):
@@ -134,12 +154,35 @@ class ModelHolder:
             self._reload_lock.release()
 
     def registry_version(self) -> str | None:
-        """The version MODEL_URI points at now (for the background poll), or None."""
-        from callcenterai.registry import RegistryError, resolve_models_uri
-
-        if not self.settings.model_uri.startswith("models:/"):
+        """The version MODEL_URI points at now, or None (not a registry URI, or no answer)."""
+        if not self.from_registry:
             return None
         try:
-            return resolve_models_uri(self.settings.model_uri)[1].version
-        except RegistryError:
+            return resolve(self.settings.model_uri)[1].version
+        except ModelLoadError:
             return None
+
+    def wants_reload(self) -> bool:
+        """For the poll: no model yet, a cached copy while the registry is back, or a new version."""
+        current = self.current
+        if current is None:
+            return True
+        version = self.registry_version()
+        return version is not None and (current.source == "cache" or version != current.model.version)
+
+
+async def poll_registry(holder: ModelHolder, seconds: float, on_result: Callable[[str], None]) -> None:
+    """Every ``seconds``, reload when the holder wants to; ``on_result`` gets "ok" or "refused"."""
+    while True:
+        await asyncio.sleep(seconds)
+        if not await anyio.to_thread.run_sync(holder.wants_reload):
+            continue
+        log.info("polling %s: reloading", holder.settings.model_uri)
+        try:
+            await anyio.to_thread.run_sync(holder.reload)
+            on_result("ok")
+        except ReloadRefused as exc:
+            on_result("refused")
+            if holder.current is None:
+                holder.not_ready_reason = f"no model: {exc}"
+            log.error("background reload refused: %s", exc)

@@ -8,7 +8,9 @@ LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0
 CONFIDENCE_BUCKETS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 
 
-class ServiceMetrics:
+class HttpMetrics:
+    """What every service exports: requests, latency, in-flight count, which service."""
+
     def __init__(self, service: str):
         self.registry = CollectorRegistry()
         r = self.registry
@@ -26,6 +28,16 @@ class ServiceMetrics:
             registry=r,
         )
         self.in_flight = Gauge("callcenterai_requests_in_flight", "Requests being served now.", registry=r)
+        self.service_info = Info("callcenterai_service", "This service.", registry=r)
+        self.service_info.info({"service": service})
+
+
+class ClassifierMetrics(HttpMetrics):
+    """A classifier service's metrics: predictions, confidence, truncation, the model served."""
+
+    def __init__(self, service: str):
+        super().__init__(service)
+        r = self.registry
         self.predictions = Counter("callcenterai_predictions", "Predictions by label.", ["label"], registry=r)
         self.confidence = Histogram(
             "callcenterai_prediction_confidence",
@@ -42,8 +54,6 @@ class ServiceMetrics:
         self.reloads = Counter(
             "callcenterai_model_reloads", "Model reload attempts by result.", ["result"], registry=r
         )
-        self.service_info = Info("callcenterai_service", "This service.", registry=r)
-        self.service_info.info({"service": service})
         self._label_counters: dict[str, Counter] = {}
 
     def observe_prediction(self, label: str, confidence: float) -> None:

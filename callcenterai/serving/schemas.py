@@ -6,6 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
+from callcenterai.model_card import ModelCard, SmokeTicket
+
 EXAMPLE_TEXT = "My LAPTOP won't boot!!! ticket #4411"
 EXAMPLE_PROBABILITIES = {
     "Access": 0.01,
@@ -121,3 +123,14 @@ class ErrorBody(BaseModel):
         description="What is wrong, in one line.", examples=["text: must not be empty or blank"]
     )
     detail: list[dict] | None = Field(None, description="Every problem found, field by field.")
+
+
+class ServedModelCard(ModelCard):
+    """GET /model: the model card of what is being served, and how it is being served."""
+
+    registry_uri: str | None = Field(None, exclude=True)
+    smoke_tickets: list[SmokeTicket] = Field([], exclude=True)
+    source: str = Field(description="registry, cache (registry unreachable) or local folder.")
+    warning: str | None = Field(None, description="Why the service is not serving what it was asked to.")
+    loaded_at: float = Field(description="When this model was loaded (seconds since the epoch).")
+    backend: str = Field(description="What computes the numbers.", examples=["onnxruntime"])

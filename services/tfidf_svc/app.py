@@ -4,7 +4,8 @@
 
 Environment: MODEL_URI (default models:/callcenterai-tfidf-classifier@production;
 a folder such as models/tfidf works too), MLFLOW_TRACKING_URI, CALLCENTERAI_API_KEY,
-MODEL_CACHE_DIR, MODEL_POLL_SECONDS, MAX_TEXT_CHARS, MAX_BATCH_SIZE, CORS_ORIGINS, LOG_LEVEL.
+MODEL_CACHE_DIR, MODEL_POLL_SECONDS, MAX_TEXT_CHARS, MAX_BATCH_SIZE, MAX_BODY_BYTES, CORS_ORIGINS,
+FAST_PATH, LOG_LEVEL.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import logging
 import os
 
 from callcenterai.serving.app import create_app
-from callcenterai.serving.settings import ServiceSettings
+from callcenterai.serving.settings import ClassifierSettings, settings_or_exit
 
 logging.basicConfig(
     level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"
 )
 
-app = create_app(ServiceSettings.from_env(service="tfidf_svc", kind="tfidf"))
+app = create_app(settings_or_exit(ClassifierSettings, service="tfidf_svc", kind="tfidf"))

@@ -8,7 +8,8 @@ maximum are cut and the answer says so (``"truncated": true``).
 
 Environment: MODEL_URI (default models:/callcenterai-transformer-classifier@production;
 a folder such as models/transformer works too), MLFLOW_TRACKING_URI, CALLCENTERAI_API_KEY,
-MODEL_CACHE_DIR, MODEL_POLL_SECONDS, MAX_TEXT_CHARS, MAX_BATCH_SIZE, CORS_ORIGINS,
+MODEL_CACHE_DIR, MODEL_POLL_SECONDS, MAX_TEXT_CHARS, MAX_BATCH_SIZE, MAX_BODY_BYTES, CORS_ORIGINS,
+FAST_PATH,
 ORT_THREADS, LOG_LEVEL.
 """
 
@@ -18,10 +19,10 @@ import logging
 import os
 
 from callcenterai.serving.app import create_app
-from callcenterai.serving.settings import ServiceSettings
+from callcenterai.serving.settings import ClassifierSettings, settings_or_exit
 
 logging.basicConfig(
     level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"
 )
 
-app = create_app(ServiceSettings.from_env(service="transformer_svc", kind="transformer"))
+app = create_app(settings_or_exit(ClassifierSettings, service="transformer_svc", kind="transformer"))

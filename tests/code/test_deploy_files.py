@@ -58,3 +58,17 @@ def test_tfidf_image_compiles_the_c_kernel_in_a_build_stage():
     assert "gcc" not in served  # no compiler in the served image
     ignored = (PROJECT_ROOT / ".dockerignore").read_text().split()
     assert "**/*.so" in ignored  # a kernel built on the host never slips into an image
+
+
+def test_service_requirements_name_no_model_unpickler():
+    """Loading a served model reads arrays, JSON and ONNX: no service asks for a model unpickler."""
+    for service in ("tfidf_svc", "transformer_svc"):
+        text = (PROJECT_ROOT / f"services/{service}/requirements.txt").read_text().lower()
+        names = {line.split("==")[0].strip() for line in text.splitlines() if "==" in line}
+        assert not names & {"scikit-learn", "skops", "joblib", "cloudpickle"}, (service, names)
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.parent.name)
+def test_healthcheck_probes_readiness_not_liveness(dockerfile):
+    check = dockerfile.read_text().split("HEALTHCHECK", 1)[1].split("\nCMD", 1)[0]
+    assert "/ready" in check and "/health" not in check

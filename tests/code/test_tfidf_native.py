@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from callcenterai.config import TrainTfidfParams
-from callcenterai.models import tfidf
-from callcenterai.models.tfidf import CompiledTfidf, build_pipeline
+from callcenterai.models import tfidf_compiled
+from callcenterai.models.tfidf import build_pipeline, compile_pipeline
 
-native = tfidf._tfidf_native
+native = tfidf_compiled._tfidf_native
 needs_kernel = pytest.mark.skipif(native is None, reason="the C kernel is not built; see the test above")
 
 
@@ -42,13 +42,13 @@ def test_kernel_equals_the_fitted_pipeline(sample_frame, overrides):
         "a I",  # only one-letter words
         "password " * 500,  # one term many times
     ]
-    compiled = CompiledTfidf(pipeline)
+    compiled = compile_pipeline(pipeline)
     assert compiled.backend == "native"
     expected = pipeline.predict_proba(texts)
     assert np.abs(compiled.predict_proba(texts) - expected).max() < 1e-9
     one_by_one = np.vstack([compiled.predict_one(t) for t in texts])
     assert np.abs(one_by_one - expected).max() < 1e-9
-    python_form = CompiledTfidf(pipeline, native=False)
+    python_form = compile_pipeline(pipeline, native=False)
     assert python_form.backend == "python"
     assert np.abs(python_form.predict_proba(texts) - expected).max() < 1e-9
 
@@ -56,14 +56,14 @@ def test_kernel_equals_the_fitted_pipeline(sample_frame, overrides):
 def test_isotonic_calibration_stays_on_the_python_form(sample_frame):
     pipeline = build_pipeline(TrainTfidfParams(calibration_method="isotonic", calibration_folds=3, min_df=1))
     pipeline.fit(sample_frame.Document.tolist(), sample_frame.Topic_group.tolist())
-    assert CompiledTfidf(pipeline).backend == "python"
+    assert compile_pipeline(pipeline).backend == "python"
 
 
 @needs_kernel
 def test_a_fold_whose_calibrators_all_say_zero_falls_back_to_uniform(sample_frame):
     pipeline = build_pipeline(TrainTfidfParams(calibration_folds=2, min_df=1))
     pipeline.fit(sample_frame.Document.tolist(), sample_frame.Topic_group.tolist())
-    compiled = CompiledTfidf(pipeline)
+    compiled = compile_pipeline(pipeline)
     # Push every calibrator to exactly 0 (the kernel reads these arrays in place).
     compiled._b += 1e6
     compiled._scaled_bias += 1e6

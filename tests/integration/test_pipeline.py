@@ -23,7 +23,9 @@ def test_repro_writes_every_output_and_logs_the_run(trained_project):
         "data/processed/train.csv",
         "data/processed/test.csv",
         "data/processed/data_stats.json",
-        "models/tfidf/model.joblib",
+        "models/tfidf/compiled.npz",
+        "models/tfidf/vocabulary.json",
+        "models/tfidf/pipeline.skops",
         "models/tfidf/model_card.json",
         "evaluation/metrics.json",
         "evaluation/plots/tfidf_confusion.png",
@@ -122,7 +124,7 @@ def test_predict_script_scores_a_csv_in_order(trained_project, tmp_path):
     assert len(prob_columns) == 8
     assert (scored[prob_columns].sum(axis=1) - 1).abs().max() < 1e-9
     assert (scored.confidence == scored[prob_columns].max(axis=1)).all()
-    from callcenterai.models.store import load_model
+    from callcenterai.models.loading import load_model
 
     expected = load_model(folder / "models/tfidf").predictor.predict_proba(test.text.tolist())
     assert (scored[prob_columns].to_numpy() - expected).__abs__().max() < 1e-9

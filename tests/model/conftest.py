@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from callcenterai.models.store import load_model
+from callcenterai.models.loading import load_model
 from tests.conftest import QUICK_TRANSFORMER, make_pipeline_project, run_script, sqlite_uri
 
 

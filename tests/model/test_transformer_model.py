@@ -16,10 +16,10 @@ import pytest
 
 from callcenterai.config import ExportTransformerParams
 from callcenterai.errors import UserError
-from callcenterai.export_stage import ExportMismatch, check_export
 from callcenterai.models.finetune import length_buckets, load_fine_tuned, resolve_checkpoint
-from callcenterai.models.store import load_model
+from callcenterai.models.loading import load_model
 from callcenterai.models.tokens import encode_texts, prepare_tokenizer
+from callcenterai.stages.export_transformer import ExportMismatch, check_export
 from tests.conftest import run_script
 
 
@@ -183,7 +183,7 @@ def test_fine_tuning_takes_read_only_labels_without_a_warning():
     import warnings
 
     from callcenterai.config import TrainTransformerParams
-    from callcenterai.models import finetune
+    from callcenterai.models import finetune, training_loop
 
     labels = ["Hardware", "Access"]
     texts = ["laptop screen broken", "reset my password", "keyboard not working", "cannot log in"] * 4
@@ -198,7 +198,7 @@ def test_fine_tuning_takes_read_only_labels_without_a_warning():
     model = finetune.load_classifier(checkpoint, labels)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _, history, best_epoch = finetune.fine_tune(model, ids, y, ids[:4], y[:4], params, "cpu")
+        _, history, best_epoch = training_loop.fine_tune(model, ids, y, ids[:4], y[:4], params, "cpu")
     assert not [w for w in caught if "not writable" in str(w.message)], [str(w.message) for w in caught]
     assert len(history) == 1 and best_epoch == 1
 

@@ -13,7 +13,9 @@ import httpx
 import pytest
 
 from callcenterai.config import EvaluateParams, PrepareParams, TrainTfidfParams
-from callcenterai.stages import run_evaluate, run_prepare, run_train_tfidf
+from callcenterai.stages.evaluate import run_evaluate
+from callcenterai.stages.prepare import run_prepare
+from callcenterai.stages.train_tfidf import run_train_tfidf
 from tests.conftest import sqlite_uri
 
 GOOD = TrainTfidfParams(calibration_folds=3, min_df=1)
@@ -40,7 +42,7 @@ def build_store(folder: Path, sample_csv: Path, monkeypatch, uri: str) -> dict:
 @pytest.fixture()
 def store(tmp_path, sample_csv, monkeypatch):
     """Two evaluated runs (good, then worse) in a fresh sqlite store; lock file in tmp."""
-    monkeypatch.setattr("callcenterai.registry.PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr("callcenterai.registry.promotion.PROJECT_ROOT", tmp_path)
     return build_store(tmp_path, sample_csv, monkeypatch, sqlite_uri(tmp_path))
 
 

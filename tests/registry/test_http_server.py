@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from callcenterai.models.store import load_model
-from callcenterai.registry import Registry
+from callcenterai.models.loading import load_model
+from callcenterai.registry.promotion import Registry
 from tests.conftest import run_script
 from tests.registry.conftest import build_store
 
 
 def test_register_promote_and_load_over_http(mlflow_server, tmp_path, sample_csv, monkeypatch):
-    monkeypatch.setattr("callcenterai.registry.PROJECT_ROOT", tmp_path)
+    monkeypatch.setattr("callcenterai.registry.promotion.PROJECT_ROOT", tmp_path)
     store = build_store(tmp_path / "work", sample_csv, monkeypatch, mlflow_server)
     env = {"MLFLOW_TRACKING_URI": mlflow_server}
     assert run_script("scripts/mlflow_registry.py", "register", env=env).returncode == 0

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 
 from callcenterai.config import RegistryParams
-from callcenterai.models.store import load_model
-from callcenterai.registry import GateUnavailable, Registry, RegistryError
+from callcenterai.models.loading import load_model
+from callcenterai.registry.promotion import GateUnavailable, Registry
+from callcenterai.registry.store import RegistryError
 from tests.conftest import PROJECT_ROOT, load_script, run_script
 
 
@@ -27,18 +28,18 @@ def test_register_is_idempotent_and_tags_the_version(store):
     registry = Registry("tfidf")
     version, created = registry.register()
     assert created and version.version == "1"
-    assert version.run_id == store["worse"]["card"]["mlflow_run_id"]  # the newest run
+    assert version.run_id == store["worse"]["card"].mlflow_run_id  # the newest run
     again, created_again = registry.register()
     assert not created_again and again.version == "1"
     for tag in ("test_macro_f1", "test_accuracy", "params_digest", "training_data_md5", "git_commit"):
         assert tag in version.tags
-    first, _ = registry.register(store["good"]["card"]["mlflow_run_id"])
+    first, _ = registry.register(store["good"]["card"].mlflow_run_id)
     assert first.version == "2" and len(registry.versions()) == 2
 
 
 def test_staging_then_production_keeps_stages_in_step(store):
     registry = Registry("tfidf")
-    registry.register(store["good"]["card"]["mlflow_run_id"])
+    registry.register(store["good"]["card"].mlflow_run_id)
     registry.stage("1")
     assert state(registry) == {"1": (("staging",), "Staging")}
     registry.promote("1")
@@ -49,9 +50,9 @@ def test_staging_then_production_keeps_stages_in_step(store):
 
 def test_gate_refuses_a_worse_candidate_and_changes_nothing(store):
     registry = Registry("tfidf", params=RegistryParams(tolerance=0.005))
-    registry.register(store["good"]["card"]["mlflow_run_id"])
+    registry.register(store["good"]["card"].mlflow_run_id)
     registry.promote("1")
-    registry.register(store["worse"]["card"]["mlflow_run_id"])
+    registry.register(store["worse"]["card"].mlflow_run_id)
     before, history_before = state(registry), registry.history()
     with pytest.raises(
         RegistryError, match=r"gate failed: macro_f1 0\.\d+ is 0\.\d+ below production version 1"
@@ -71,9 +72,9 @@ def test_an_impossible_comparison_blocks_promotion_unless_forced(store):
     from mlflow import MlflowClient
 
     registry = Registry("tfidf")
-    registry.register(store["good"]["card"]["mlflow_run_id"])
+    registry.register(store["good"]["card"].mlflow_run_id)
     registry.promote("1")
-    registry.register(store["worse"]["card"]["mlflow_run_id"])
+    registry.register(store["worse"]["card"].mlflow_run_id)
     MlflowClient(store["uri"]).set_model_version_tag(registry.name, "2", "test_data_md5", "another split")
     before = state(registry)
     with pytest.raises(GateUnavailable, match="cannot compare version 2 with production version 1"):
@@ -87,8 +88,8 @@ def test_an_impossible_comparison_blocks_promotion_unless_forced(store):
 
 def test_rollback_restores_the_previous_production_version(store):
     registry = Registry("tfidf", params=RegistryParams(tolerance=1.0))
-    registry.register(store["good"]["card"]["mlflow_run_id"])
-    registry.register(store["worse"]["card"]["mlflow_run_id"])
+    registry.register(store["good"]["card"].mlflow_run_id)
+    registry.register(store["worse"]["card"].mlflow_run_id)
     registry.promote("1")
     registry.promote("2")
     event = registry.rollback("bad answers")
@@ -102,7 +103,7 @@ def test_archive_and_errors_leave_the_registry_as_it_was(store):
     registry = Registry("tfidf")
     with pytest.raises(RegistryError, match="has no versions"):
         registry.promote()
-    registry.register(store["good"]["card"]["mlflow_run_id"])
+    registry.register(store["good"]["card"].mlflow_run_id)
     registry.stage("1")
     registry.archive("1")
     assert state(registry) == {"1": ((), "Archived")}
@@ -114,32 +115,32 @@ def test_archive_and_errors_leave_the_registry_as_it_was(store):
 
 def test_a_run_of_the_other_model_is_refused(store):
     with pytest.raises(RegistryError, match="not a transformer run"):
-        Registry("transformer").register(store["good"]["card"]["mlflow_run_id"])
+        Registry("transformer").register(store["good"]["card"].mlflow_run_id)
 
 
 def test_production_model_loads_with_the_same_predictions(store, tmp_path):
     registry = Registry("tfidf")
-    registry.register(store["good"]["card"]["mlflow_run_id"])
+    registry.register(store["good"]["card"].mlflow_run_id)
     registry.promote("1")
     texts = pd.read_csv(store["processed"] / "test.csv").text.tolist()
     local = load_model(store["good"]["model_dir"]).predictor.predict_proba(texts)
     loaded = load_model("models:/callcenterai-tfidf-classifier@production", cache_dir=tmp_path / "cache")
-    assert loaded.card["version"] == "1" and loaded.card["metrics"]["test_macro_f1"] > 0
+    assert loaded.card.version == "1" and loaded.card.metrics["test_macro_f1"] > 0
     assert np.abs(loaded.predictor.predict_proba(texts) - local).max() < 1e-12
     cached = load_model("models:/callcenterai-tfidf-classifier@production", cache_dir=tmp_path / "cache")
-    assert cached.card["version"] == "1"
+    assert cached.card.version == "1"
     assert np.abs(cached.predictor.predict_proba(texts) - local).max() < 1e-12
 
 
 def test_a_version_made_with_an_older_normalisation_is_refused(store, tmp_path, monkeypatch):
     """Code whose normalisation moved on (version 3 here, by patching the constant the
     loaders compare against) must refuse the registered version 2 model, cached or not."""
-    from callcenterai.models.store import ModelLoadError
+    from callcenterai.errors import ModelLoadError
 
-    Registry("tfidf").register(store["good"]["card"]["mlflow_run_id"])
+    Registry("tfidf").register(store["good"]["card"].mlflow_run_id)
     uri = "models:/callcenterai-tfidf-classifier/1"
-    assert load_model(uri, cache_dir=tmp_path / "cache").card["text_normalisation"] == 2
-    monkeypatch.setattr("callcenterai.models.store.NORMALISATION_VERSION", 3)
+    assert load_model(uri, cache_dir=tmp_path / "cache").card.text_normalisation == 2
+    monkeypatch.setattr("callcenterai.models.folder.NORMALISATION_VERSION", 3)
     for cache in (tmp_path / "cache", None):
         with pytest.raises(ModelLoadError, match="normalisation version 2, but this code applies version 3"):
             load_model(uri, cache_dir=cache)
@@ -148,7 +149,7 @@ def test_a_version_made_with_an_older_normalisation_is_refused(store, tmp_path, 
 def test_cli_flow_as_a_user_types_it(store, tmp_path):
     result = cli(store, "register")
     assert result.returncode == 0 and "registered: callcenterai-tfidf-classifier version 1" in result.stdout
-    result = cli(store, "register", "--run-id", store["good"]["card"]["mlflow_run_id"])
+    result = cli(store, "register", "--run-id", store["good"]["card"].mlflow_run_id)
     assert "version 2" in result.stdout
     assert cli(store, "production", "--version", "2").returncode == 0
     refused = cli(store, "production", "--version", "1")
@@ -201,7 +202,7 @@ def test_no_runs_and_unreachable_store_are_clear(tmp_path):
 PROMOTE = """
 import sys
 from callcenterai.config import RegistryParams
-from callcenterai.registry import Registry
+from callcenterai.registry.promotion import Registry
 import callcenterai.registry as r
 r.PROJECT_ROOT = __import__("pathlib").Path(sys.argv[2])
 Registry("tfidf", params=RegistryParams(tolerance=1.0)).promote(sys.argv[1], reason="race")
@@ -210,8 +211,8 @@ Registry("tfidf", params=RegistryParams(tolerance=1.0)).promote(sys.argv[1], rea
 
 def test_concurrent_promotions_leave_one_production_version(store, tmp_path):
     registry = Registry("tfidf")
-    registry.register(store["good"]["card"]["mlflow_run_id"])
-    registry.register(store["worse"]["card"]["mlflow_run_id"])
+    registry.register(store["good"]["card"].mlflow_run_id)
+    registry.register(store["worse"]["card"].mlflow_run_id)
     env = {"MLFLOW_TRACKING_URI": store["uri"], "PATH": str(PROJECT_ROOT)}
     for _ in range(2):
         racers = [

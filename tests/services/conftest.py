@@ -74,6 +74,7 @@ def start_classifier(kind: str, registry_env: dict, folder: Path):
         "CALLCENTERAI_API_KEY": API_KEY,
         "MAX_TEXT_CHARS": "200",
         "MAX_BATCH_SIZE": "5",
+        "MAX_BODY_BYTES": "1000000",
         "LOG_LEVEL": "DEBUG",
     }
     log_path = folder / "service.log"

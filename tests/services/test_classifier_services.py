@@ -15,7 +15,7 @@ import httpx
 import numpy as np
 import pytest
 
-from callcenterai.registry import Registry
+from callcenterai.registry.promotion import Registry
 from tests.conftest import run_script
 from tests.services.conftest import API_KEY, running_service
 
@@ -271,3 +271,49 @@ def test_transformer_says_when_it_cut_a_long_ticket(transformer_service):
 
 def test_tfidf_answers_carry_no_truncation_flag(tfidf_service):
     assert "truncated" not in post(tfidf_service, "/predict", json={"text": LONG_TICKET}).json()
+
+
+def test_a_chunked_body_over_the_limit_is_refused_while_it_is_read(service):
+    """No Content-Length: the service counts as it reads and answers 413 before reading it all."""
+    sent = []
+
+    def chunks():
+        for _ in range(64):  # 64 x 64 KiB = 4 MiB against MAX_BODY_BYTES=1000000
+            sent.append(1)
+            yield b" " * 65536
+
+    response = httpx.post(
+        service["url"] + "/predict",
+        content=chunks(),
+        headers={"Content-Type": "application/json"},
+        timeout=30,
+    )
+    assert response.status_code == 413 and "over the 1000000 byte limit" in response.json()["error"]
+
+
+def test_health_answers_while_a_burst_of_long_tickets_is_scored(transformer_service):
+    """Scoring runs off the event loop: /health is answered while most of the burst still waits."""
+    import asyncio
+
+    url = transformer_service["url"]
+
+    async def burst():
+        finished: list[str] = []
+        first_answered = asyncio.Event()
+        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=100)) as client:
+
+            async def one(i: int):
+                await client.post(url + "/predict", json={"text": f"{LONG_TICKET[:180]} {i}"})
+                finished.append("predict")
+                first_answered.set()
+
+            async def health():
+                await first_answered.wait()  # the whole burst has reached the service by now
+                assert (await client.get(url + "/health")).status_code == 200
+                finished.append("health")
+
+            await asyncio.gather(*(one(i) for i in range(64)), health())
+        return finished
+
+    finished = asyncio.run(burst())
+    assert finished.index("health") < 32, finished.index("health")

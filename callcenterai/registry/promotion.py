@@ -1,0 +1,209 @@
+"""Promotion: staging, production behind a metric gate, rollback, archive.
+
+Promotions are serialised by a lock file next to the project and end with a
+reconcile step that makes the stage field follow the aliases, so two promoters
+racing from one checkout can never leave two versions in Production.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import warnings
+from pathlib import Path
+from typing import Callable, Iterator
+
+from callcenterai.config import PROJECT_ROOT, RegistryParams
+from callcenterai.registry.registration import register
+from callcenterai.registry.store import (
+    PRODUCTION,
+    STAGE_OF_ALIAS,
+    STAGING,
+    RegisteredModel,
+    RegistryError,
+    Transition,
+    Version,
+)
+
+log = logging.getLogger(__name__)
+
+GATE_METRICS = ("accuracy", "macro_f1", "weighted_f1")
+KEY_METRICS = ("test_accuracy", "test_macro_f1", "test_ece")
+Scorer = Callable[[Version, Version], tuple[dict, dict]]
+
+
+class GateUnavailable(RegistryError):
+    """The gate could not compare the two versions (no shared test data, or production
+    cannot be scored); ``--force`` may go ahead, and the note records why."""
+
+
+@contextlib.contextmanager
+def promotion_lock(path: Path | None = None) -> Iterator[None]:
+    """Serialise promotions from this machine (the common case: one operator host or CI)."""
+    path = path or PROJECT_ROOT / ".registry.lock"  # read at call time: tests point it elsewhere
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class Registry(RegisteredModel):
+    """A registered model with the operations that move its versions."""
+
+    def __init__(self, kind: str, uri: str | None = None, params: RegistryParams | None = None):
+        super().__init__(kind, uri)
+        self.params = params or RegistryParams()
+
+    def register(self, run_id: str | None = None) -> tuple[Version, bool]:
+        return register(self, run_id)
+
+    def _state_of(self, version: Version) -> str:
+        aliases = set(version.aliases or [])
+        if PRODUCTION in aliases:
+            return PRODUCTION
+        if STAGING in aliases:
+            return STAGING
+        return (version.current_stage or "None").lower()
+
+    def _set_stage(self, version: str, stage: str) -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # stages are deprecated; we keep them in step on purpose
+            self.client.transition_model_version_stage(self.name, str(version), stage)
+
+    def reconcile_stages(self) -> None:
+        """Make the legacy stage field follow the aliases (idempotent)."""
+        targets = {}
+        for alias in (STAGING, PRODUCTION):
+            holder = self.alias_version(alias)
+            if holder is not None:
+                targets[str(holder.version)] = STAGE_OF_ALIAS[alias]  # production wins if both
+        for version in self.versions():
+            wanted = targets.get(str(version.version))
+            if wanted is None and version.current_stage in ("Staging", "Production"):
+                wanted = "Archived"
+            if wanted and version.current_stage != wanted:
+                self._set_stage(version.version, wanted)
+
+    def _move_alias(self, alias: str, version: Version, reason: str) -> Transition:
+        """Point ``alias`` at ``version``; undo the alias change if the rest fails."""
+        previous = self.alias_version(alias)
+        source = self._state_of(version)
+        self.client.set_registered_model_alias(self.name, alias, str(version.version))
+        try:
+            if alias == PRODUCTION and STAGING in (version.aliases or []):
+                self.client.delete_registered_model_alias(self.name, STAGING)
+            event = self.record(version.version, source, alias, reason)
+            if previous is not None and str(previous.version) != str(version.version):
+                self.record(previous.version, alias, "archived", f"replaced by version {version.version}")
+            self.reconcile_stages()
+        except Exception:
+            if previous is not None:
+                self.client.set_registered_model_alias(self.name, alias, str(previous.version))
+            else:
+                self.client.delete_registered_model_alias(self.name, alias)
+            raise
+        return event
+
+    def stage(self, number: str | None = None, reason: str = "") -> Transition:
+        with promotion_lock():
+            version = self.version(number)
+            if PRODUCTION in (version.aliases or []):
+                raise RegistryError(f"version {version.version} is in production already")
+            return self._move_alias(STAGING, version, reason or "promoted to staging")
+
+    def promote(
+        self, number: str | None = None, force: bool = False, reason: str = "", scorer: Scorer | None = None
+    ) -> Transition:
+        """Move a version to production behind the metric gate (``force`` overrides it)."""
+        if force and not reason.strip():
+            raise RegistryError('--force needs --reason "..." saying why the gate is overridden')
+        with promotion_lock():
+            version = self.version(number)
+            current = self.alias_version(PRODUCTION)
+            if current is not None and str(current.version) == str(version.version):
+                raise RegistryError(f"version {version.version} is already in production")
+            note = reason or "promoted to production"
+            if current is not None:
+                verdict = self._verdict(version, current, scorer, force)
+                if verdict and not force:
+                    raise RegistryError(verdict + '; use --force --reason "..." to override')
+                if verdict:
+                    note = f"forced past gate ({verdict}): {reason}"
+            return self._move_alias(PRODUCTION, version, note)
+
+    def _verdict(self, version: Version, current: Version, scorer: Scorer | None, force: bool) -> str | None:
+        try:
+            return self.gate(version, current, scorer)
+        except GateUnavailable as exc:
+            if not force:
+                raise
+            return f"no comparison: {exc}"
+
+    def _gate_scores(self, candidate: Version, current: Version, scorer: Scorer | None):
+        metric = self.params.gate_metric
+        same_data = candidate.tags.get("test_data_md5") == current.tags.get("test_data_md5") != "unknown"
+        if same_data and f"test_{metric}" in candidate.tags and f"test_{metric}" in current.tags:
+            new, old = float(candidate.tags[f"test_{metric}"]), float(current.tags[f"test_{metric}"])
+            return new, old, "logged on the same test data"
+        if scorer is not None:
+            new_scores, old_scores = scorer(candidate, current)
+            return new_scores[metric], old_scores[metric], "re-scored on the current test split"
+        raise GateUnavailable(
+            f"cannot compare version {candidate.version} with production version {current.version} on "
+            "the same test data (different test_data_md5 and no test split to re-score on); "
+            "run `dvc repro` or pass --test-data"
+        )
+
+    def gate(self, candidate: Version, current: Version, scorer: Scorer | None = None) -> str | None:
+        """None if ``candidate`` may replace ``current``, else what failed and by how much."""
+        metric, tolerance = self.params.gate_metric, self.params.tolerance
+        new, old, basis = self._gate_scores(candidate, current, scorer)
+        gap = old - new
+        log.info(
+            "gate: %s candidate v%s %.4f vs production v%s %.4f (%s)",
+            metric,
+            candidate.version,
+            new,
+            current.version,
+            old,
+            basis,
+        )
+        if gap > tolerance:
+            return (
+                f"gate failed: {metric} {new:.4f} is {gap:.4f} below production version "
+                f"{current.version}'s {old:.4f} (tolerance {tolerance}, {basis})"
+            )
+        return None
+
+    def rollback(self, reason: str = "") -> Transition:
+        """Put back the version that was in production before the current one."""
+        with promotion_lock():
+            current = self.alias_version(PRODUCTION)
+            if current is None:
+                raise RegistryError(f"{self.name} has no production version to roll back from")
+            earlier = [
+                e for e in self.history() if e.target == PRODUCTION and e.version != str(current.version)
+            ]
+            if not earlier:
+                raise RegistryError(f"no earlier production version of {self.name} to roll back to")
+            target = self.version(earlier[-1].version)
+            return self._move_alias(PRODUCTION, target, reason or f"rollback from version {current.version}")
+
+    def archive(self, number: str, reason: str = "") -> Transition:
+        with promotion_lock():
+            version = self.version(number)
+            if PRODUCTION in (version.aliases or []):
+                raise RegistryError(
+                    f"version {version.version} is in production; promote another version or roll back first"
+                )
+            if version.current_stage == "Archived":
+                raise RegistryError(f"version {version.version} is archived already")
+            source = self._state_of(version)
+            if STAGING in (version.aliases or []):
+                self.client.delete_registered_model_alias(self.name, STAGING)
+            self._set_stage(version.version, "Archived")
+            return self.record(version.version, source, "archived", reason or "archived")

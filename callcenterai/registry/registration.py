@@ -1,0 +1,108 @@
+"""Registering a training run's model as a new version of its registered model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from callcenterai.fileio import tree_digest
+from callcenterai.registry.artifacts import DIGEST_TAG, download_served_folder
+from callcenterai.registry.store import RegisteredModel, RegistryError, Version
+
+
+def params_digest(params: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _named_run(model: RegisteredModel, run_id: str, experiment):
+    try:
+        run = model._call(lambda: model.client.get_run(run_id))
+    except Exception as exc:  # MLflow raises several types for a missing run
+        if isinstance(exc, RegistryError):
+            raise
+        raise RegistryError(f"run {run_id} does not exist in {model.uri}") from None
+    if experiment is None or run.info.experiment_id != experiment.experiment_id:
+        kind = run.data.tags.get("model_kind", "another")
+        raise RegistryError(f"run {run_id} is a {kind} run, not a {model.kind} run; pass --model {kind}")
+    return run
+
+
+def find_run(model: RegisteredModel, run_id: str | None):
+    """The run named, or else the newest evaluated run of the kind's experiment."""
+    import mlflow
+
+    experiment_name = model.model_kind.experiment
+    experiment = model._call(lambda: model.client.get_experiment_by_name(experiment_name))
+    if run_id:
+        return _named_run(model, run_id, experiment)
+    if experiment is None:
+        raise RegistryError(
+            f"no runs yet: experiment {experiment_name} is not in {model.uri}; run `dvc repro` first"
+        )
+    runs = model._call(
+        lambda: mlflow.search_runs(
+            experiment_ids=[experiment.experiment_id],
+            filter_string="attributes.status = 'FINISHED' and metrics.test_macro_f1 >= 0",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+            output_format="list",
+        )
+    )
+    if not runs:
+        raise RegistryError(
+            f"no evaluated {model.kind} run in {model.uri}; run `dvc repro` (train and evaluate) first"
+        )
+    return runs[0]
+
+
+def _logged_model_id(model: RegisteredModel, run) -> str:
+    import mlflow
+
+    logged = model._call(
+        lambda: mlflow.search_logged_models(
+            experiment_ids=[run.info.experiment_id],
+            filter_string=f"source_run_id = '{run.info.run_id}'",
+            order_by=[{"field_name": "creation_timestamp", "ascending": False}],  # a re-export wins
+            output_format="list",
+        )
+    )
+    if not logged:
+        raise RegistryError(f"run {run.info.run_id} logged no model; re-run its training stage")
+    return logged[0].model_id
+
+
+def _version_tags(model: RegisteredModel, run, model_id: str) -> dict[str, str]:
+    params = dict(run.data.params)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = model._call(lambda: download_served_folder(f"models:/{model_id}", Path(tmp), model.uri))
+        digest = tree_digest(folder)
+    tags = {
+        "model_kind": model.kind,
+        "params_digest": params_digest(params),
+        "training_data_md5": run.data.tags.get("training_data_md5", "unknown"),
+        "test_data_md5": run.data.tags.get("test_data_md5", "unknown"),
+        "git_commit": run.data.tags.get("git_commit", "unknown"),
+        DIGEST_TAG: digest,
+    }
+    tags.update({k: f"{v:.6f}" for k, v in run.data.metrics.items() if k.startswith("test_")})
+    return tags
+
+
+def register(model: RegisteredModel, run_id: str | None = None) -> tuple[Version, bool]:
+    """Register a run's model; returns (version, created). Idempotent per run."""
+    import mlflow
+
+    run = find_run(model, run_id)
+    for existing in model.versions():
+        if existing.run_id == run.info.run_id:
+            return existing, False
+    if "test_macro_f1" not in run.data.metrics:
+        raise RegistryError(f"run {run.info.run_id} has no test metrics; run the evaluate stage first")
+    model_id = _logged_model_id(model, run)
+    tags = _version_tags(model, run, model_id)
+    version = model._call(lambda: mlflow.register_model(f"models:/{model_id}", model.name, tags=tags))
+    model.record(version.version, "none", "none", f"registered from run {run.info.run_id}")
+    return model.version(version.version), True
