@@ -1,6 +1,6 @@
 """Cost of one /predict request inside the process (no network), for bare FastAPI and tfidf_svc.
 
-  .venv/bin/python benchmarks/asgi_bench.py [--requests 3000]
+  .venv/bin/python -m benchmarks.asgi_bench [--requests 3000]
 
 Drives each ASGI app directly with valid requests; "model stubbed" swaps the
 predictor for a constant so the service's own overhead shows.

@@ -1,6 +1,6 @@
 """What dropping stop words cost: text normalisation version 1 against version 2.
 
-  .venv/bin/python benchmarks/normalisation_cv.py
+  .venv/bin/python -m benchmarks.normalisation_cv
 
 Version 1 of ``normalize_text`` also dropped English stop words; version 2 (the
 code now) keeps them. Both are scored with the calibrated TF-IDF pipeline of

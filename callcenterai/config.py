@@ -115,9 +115,19 @@ class EvaluateParams(_Section):
     target_accuracy: float = Field(0.95, gt=0.0, le=1.0)
 
 
+# The metrics the promotion gate can compare, each with its direction: True when
+# higher is better. A lower-is-better metric (log loss, ECE) fails the gate when
+# the candidate's is higher.
+GATE_METRICS = {"macro_f1": True, "accuracy": True, "weighted_f1": True, "log_loss": False, "ece": False}
+
+
 class RegistryParams(_Section):
-    gate_metric: Literal["macro_f1", "accuracy", "weighted_f1"] = "macro_f1"
+    gate_metric: Literal[tuple(GATE_METRICS)] = "macro_f1"  # type: ignore[valid-type]
     tolerance: float = Field(0.005, ge=0.0, le=1.0)
+
+    @property
+    def higher_is_better(self) -> bool:
+        return GATE_METRICS[self.gate_metric]
 
 
 Section = TypeVar("Section", bound=_Section)

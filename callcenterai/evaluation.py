@@ -85,6 +85,9 @@ def evaluate_probabilities(
     """All metrics and plot tables for one model on one split."""
     labels = list(labels)
     y_true = np.asarray(y_true)
+    unknown = sorted(set(y_true.tolist()) - set(labels))
+    if unknown:
+        raise UserError(f"the split has labels the model does not know: {', '.join(map(str, unknown))}")
     y_pred = np.asarray(labels)[proba.argmax(axis=1)]
     confidence = proba.max(axis=1)
     correct = (y_pred == y_true).astype(float)

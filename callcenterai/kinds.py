@@ -30,6 +30,7 @@ class ModelKind:
     registered_name: str
     experiment: str
     title: str  # for plots and pages
+    folder: str  # where the pipeline writes the served model, relative to the project root
     # Files the predictor reads; each is sha256-checked against the card before loading.
     served_files: tuple[str, ...]
     # Files a model folder may also hold, never read by a service (the sklearn pipeline).
@@ -55,6 +56,7 @@ TFIDF = ModelKind(
     registered_name="callcenterai-tfidf-classifier",
     experiment="callcenterai-tfidf",
     title="TF-IDF",
+    folder="models/tfidf",
     served_files=("compiled.npz", "vocabulary.json"),
     other_files=("pipeline.skops",),
     predictor="callcenterai.models.predictor:TfidfPredictor",
@@ -66,6 +68,7 @@ TRANSFORMER = ModelKind(
     registered_name="callcenterai-transformer-classifier",
     experiment="callcenterai-transformer",
     title="Transformer",
+    folder="models/transformer",
     served_files=("model.onnx", "tokenizer.json"),
     other_files=(),
     predictor="callcenterai.models.predictor:TransformerPredictor",

@@ -48,6 +48,9 @@ class ModelCard(BaseModel):
     params: dict[str, Any]
     training_data_md5: str
     training_rows: int = Field(ge=1)
+    # Set when training used only a sample of the rows (quick mode): such a model
+    # goes to staging, and to production only with --force.
+    row_cap: int | None = None
     # Cards from before the field existed are version 1; any other value is refused at
     # load by the normalisation check, which names it.
     text_normalisation: StrictInt | str = 1

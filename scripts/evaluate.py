@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from callcenterai.cli import UserError, run
+from callcenterai.cli import UserError, parser_for, run
 from callcenterai.config import EvaluateParams, load_section
 from callcenterai.stages.evaluate import run_evaluate
 
@@ -24,9 +24,7 @@ def _named_model(value: str) -> tuple[str, Path]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_for(__doc__)
     parser.add_argument("test_csv", type=Path, help="processed test split (text,label)")
     parser.add_argument("out_dir", type=Path, help="folder for metrics.json and plots/")
     parser.add_argument("models", nargs="+", type=_named_model, metavar="MODEL", help="NAME=FOLDER")

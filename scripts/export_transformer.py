@@ -11,18 +11,15 @@ to the training run in MLflow.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from callcenterai.cli import run
+from callcenterai.cli import parser_for, run
 from callcenterai.config import ExportTransformerParams, load_section
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_for(__doc__)
     parser.add_argument("checkpoint_dir", type=Path, help="fine-tuned model from train_transformer")
     parser.add_argument("test_csv", type=Path, help="processed test split, for the export check")
     parser.add_argument("model_dir", type=Path, help="output served folder, e.g. models/transformer")

@@ -14,12 +14,11 @@ and tolerance). The store is MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflo
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 from pathlib import Path
 
-from callcenterai.cli import run
+from callcenterai.cli import ArgumentParser, UserError, parser_for, run
 from callcenterai.config import PROJECT_ROOT, RegistryParams, load_section
 from callcenterai.kinds import KIND_NAMES
 from callcenterai.registry.promotion import KEY_METRICS, Registry
@@ -28,15 +27,19 @@ from callcenterai.registry.rescoring import rescoring
 DEFAULT_TEST_DATA = PROJECT_ROOT / "data" / "processed" / "test.csv"
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    common = argparse.ArgumentParser(add_help=False)
+def _parser() -> ArgumentParser:
+    parser = parser_for(__doc__)
+    common = ArgumentParser(add_help=False)
     common.add_argument("--model", choices=KIND_NAMES, default="tfidf")
     commands = parser.add_subparsers(dest="command", required=True)
     register = commands.add_parser("register", parents=[common], help="register a run's model")
-    register.add_argument("--run-id", help="default: the newest evaluated pipeline run")
+    register.add_argument("--run-id", help="default: the run that made --model-dir's model")
+    register.add_argument(
+        "--model-dir",
+        type=Path,
+        help="model folder whose card names the run (default: models/<model> here; "
+        "without one, the newest evaluated run)",
+    )
     staging = commands.add_parser("staging", parents=[common], help="move a version to staging")
     staging.add_argument("--version", help="default: the newest version")
     staging.add_argument("--reason", default="")
@@ -131,7 +134,10 @@ def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     registry = Registry(args.model, params=load_section("registry", RegistryParams))
     if args.command == "register":
-        version, created = registry.register(args.run_id)
+        folder = args.model_dir or Path.cwd() / registry.model_kind.folder
+        if args.model_dir and not (folder / "model_card.json").is_file():
+            raise UserError(f"{folder}: no model_card.json; not a model folder")
+        version, created = registry.register(args.run_id, folder if folder.is_dir() else None)
         verb = "registered" if created else "already registered"
         print(f"{verb}: {registry.name} version {version.version} (run {version.run_id})")
         print(

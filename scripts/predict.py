@@ -9,7 +9,6 @@ probability column per label (p_<label>).
 
 from __future__ import annotations
 
-import argparse
 import logging
 import sys
 import time
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from callcenterai.cli import UserError, run
+from callcenterai.cli import UserError, parser_for, run
 from callcenterai.data import read_csv_strict
 from callcenterai.evaluation import probabilities_frame
 from callcenterai.fileio import staged_files
@@ -28,9 +27,7 @@ log = logging.getLogger("predict")
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_for(__doc__)
     parser.add_argument("--model", required=True, help="model folder or models:/NAME@ALIAS URI")
     parser.add_argument("--input", required=True, type=Path, help="CSV with a text column")
     parser.add_argument("--output", required=True, type=Path, help="CSV to write")

@@ -6,19 +6,16 @@ OUT_DIR/test.csv and OUT_DIR/data_stats.json, all or nothing.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from callcenterai.cli import run
+from callcenterai.cli import parser_for, run
 from callcenterai.config import PrepareParams, load_section
 from callcenterai.stages.prepare import run_prepare
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_for(__doc__)
     parser.add_argument("raw_csv", type=Path, help="raw tickets CSV (text and label columns per params.yaml)")
     parser.add_argument("out_dir", type=Path, help="folder for train.csv, test.csv and data_stats.json")
     args = parser.parse_args(argv)

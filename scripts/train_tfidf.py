@@ -6,19 +6,16 @@ when training and logging both succeed.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from callcenterai.cli import run
+from callcenterai.cli import parser_for, run
 from callcenterai.config import TrainTfidfParams, load_section
 from callcenterai.stages.train_tfidf import run_train_tfidf
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_for(__doc__)
     parser.add_argument("train_csv", type=Path, help="processed training split (text,label)")
     parser.add_argument("model_dir", type=Path, help="output model folder, e.g. models/tfidf")
     args = parser.parse_args(argv)

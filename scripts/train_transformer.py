@@ -10,18 +10,15 @@ the served model.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from callcenterai.cli import run
+from callcenterai.cli import parser_for, run
 from callcenterai.config import TrainTransformerParams, load_section
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = parser_for(__doc__)
     parser.add_argument("train_csv", type=Path, help="processed training split (text,label)")
     parser.add_argument("checkpoint_dir", type=Path, help="output folder, e.g. models/transformer-fp32")
     parser.add_argument("history_dir", type=Path, help="output folder for the training history plot")

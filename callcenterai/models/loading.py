@@ -102,7 +102,8 @@ def load_registry_model(uri: str, cache_dir: Path | None = None) -> LoadedModel:
     where = f"{uri} (version {version.version})"
     with tempfile.TemporaryDirectory(prefix="callcenterai-download-") as tmp:
         try:
-            folder = download_served_folder(f"models:/{model.name}/{version.version}", Path(tmp), model.uri)
+            location = model.artifact_location(version.source)
+            folder = download_served_folder(location, Path(tmp), model.uri)
         except ModelLoadError:
             raise
         except Exception as exc:  # any failure to fetch is a load failure; say which kind

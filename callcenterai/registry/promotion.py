@@ -58,8 +58,9 @@ class Registry(RegisteredModel):
         super().__init__(kind, uri)
         self.params = params or RegistryParams()
 
-    def register(self, run_id: str | None = None) -> tuple[Version, bool]:
-        return register(self, run_id)
+    def register(self, run_id: str | None = None, folder: Path | None = None) -> tuple[Version, bool]:
+        """The run given; else the one that made the model in ``folder``; else the newest."""
+        return register(self, run_id, folder)
 
     def _state_of(self, version: Version) -> str:
         aliases = set(version.aliases or [])
@@ -88,7 +89,7 @@ class Registry(RegisteredModel):
             if wanted and version.current_stage != wanted:
                 self._set_stage(version.version, wanted)
 
-    def _move_alias(self, alias: str, version: Version, reason: str) -> Transition:
+    def _move_alias(self, alias: str, version: Version, reason: str, action: str = "") -> Transition:
         """Point ``alias`` at ``version``; undo the alias change if the rest fails."""
         previous = self.alias_version(alias)
         source = self._state_of(version)
@@ -96,7 +97,7 @@ class Registry(RegisteredModel):
         try:
             if alias == PRODUCTION and STAGING in (version.aliases or []):
                 self.client.delete_registered_model_alias(self.name, STAGING)
-            event = self.record(version.version, source, alias, reason)
+            event = self.record(version.version, source, alias, reason, action)
             if previous is not None and str(previous.version) != str(version.version):
                 self.record(previous.version, alias, "archived", f"replaced by version {version.version}")
             self.reconcile_stages()
@@ -127,6 +128,14 @@ class Registry(RegisteredModel):
             if current is not None and str(current.version) == str(version.version):
                 raise RegistryError(f"version {version.version} is already in production")
             note = reason or "promoted to production"
+            cap = version.tags.get("row_cap")
+            if cap and not force:
+                raise RegistryError(
+                    f"version {version.version} was trained on a {cap}-row sample (quick mode); it may go "
+                    'to staging, and to production only with --force --reason "..."'
+                )
+            if cap:
+                note = f"forced past the {cap}-row sample: {reason}"
             if current is not None:
                 verdict = self._verdict(version, current, scorer, force)
                 if verdict and not force:
@@ -160,9 +169,13 @@ class Registry(RegisteredModel):
 
     def gate(self, candidate: Version, current: Version, scorer: Scorer | None = None) -> str | None:
         """None if ``candidate`` may replace ``current``, else what failed and by how much."""
-        metric, tolerance = self.params.gate_metric, self.params.tolerance
+        metric, tolerance, higher = (
+            self.params.gate_metric,
+            self.params.tolerance,
+            self.params.higher_is_better,
+        )
         new, old, basis = self._gate_scores(candidate, current, scorer)
-        gap = old - new
+        gap = old - new if higher else new - old
         log.info(
             "gate: %s candidate v%s %.4f vs production v%s %.4f (%s)",
             metric,
@@ -173,11 +186,27 @@ class Registry(RegisteredModel):
             basis,
         )
         if gap > tolerance:
+            worse = "below" if higher else "above"
+            better = "higher" if higher else "lower"
             return (
-                f"gate failed: {metric} {new:.4f} is {gap:.4f} below production version "
-                f"{current.version}'s {old:.4f} (tolerance {tolerance}, {basis})"
+                f"gate failed: {metric} {new:.4f} is {gap:.4f} {worse} production version "
+                f"{current.version}'s {old:.4f} ({better} is better; tolerance {tolerance}, {basis})"
             )
         return None
+
+    def production_stack(self) -> list[str]:
+        """The versions production has held, oldest first, with rolled-back ones taken off:
+        each rollback steps one further back (v3 -> v2 -> v1), never back to where it came from."""
+        stack: list[str] = []
+        for event in self.history():
+            if event.target != PRODUCTION:
+                continue
+            if event.action == "rollback":
+                while stack and stack[-1] != event.version:
+                    stack.pop()
+            elif not stack or stack[-1] != event.version:
+                stack.append(event.version)
+        return stack
 
     def rollback(self, reason: str = "") -> Transition:
         """Put back the version that was in production before the current one."""
@@ -185,13 +214,15 @@ class Registry(RegisteredModel):
             current = self.alias_version(PRODUCTION)
             if current is None:
                 raise RegistryError(f"{self.name} has no production version to roll back from")
-            earlier = [
-                e for e in self.history() if e.target == PRODUCTION and e.version != str(current.version)
-            ]
-            if not earlier:
-                raise RegistryError(f"no earlier production version of {self.name} to roll back to")
-            target = self.version(earlier[-1].version)
-            return self._move_alias(PRODUCTION, target, reason or f"rollback from version {current.version}")
+            stack = self.production_stack()
+            if len(stack) < 2 or stack[-1] != str(current.version):
+                raise RegistryError(
+                    f"no earlier production version of {self.name} to roll back to: version "
+                    f"{current.version} is the first in its production history"
+                )
+            target = self.version(stack[-2])
+            note = reason or f"rollback from version {current.version}"
+            return self._move_alias(PRODUCTION, target, note, action="rollback")
 
     def archive(self, number: str, reason: str = "") -> Transition:
         with promotion_lock():

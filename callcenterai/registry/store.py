@@ -93,11 +93,17 @@ class Transition:
     who: str
     reason: str
     seq: int = 0  # microseconds since the epoch, from the tag key: orders same-second events
+    action: str = ""  # "rollback" for a rollback's move to production; rollbacks walk past these
 
     def as_tag_value(self) -> str:
-        return json.dumps(
-            {"at": self.at, "from": self.source, "to": self.target, "who": self.who, "reason": self.reason}
-        )
+        values = {
+            "at": self.at,
+            "from": self.source,
+            "to": self.target,
+            "who": self.who,
+            "reason": self.reason,
+        }
+        return json.dumps({**values, "action": self.action} if self.action else values)
 
 
 def _who() -> str:
@@ -191,13 +197,21 @@ class RegisteredModel:
                         data["who"],
                         data["reason"],
                     )
-                    events.append(Transition(*args, seq=seq))
+                    events.append(Transition(*args, seq=seq, action=data.get("action", "")))
         return sorted(events, key=lambda e: e.seq)
 
-    def record(self, version: str, source: str, target: str, reason: str) -> Transition:
+    def artifact_location(self, source: str) -> str:
+        """Where a version's files are, asked of this store's client (MLflow's own resolution
+        of ``models:/`` goes through its process-wide URIs, which may name another store)."""
+        if source.startswith("models:/"):
+            model_id = source[len("models:/") :]
+            return self._call(lambda: self.client.get_logged_model(model_id).artifact_location)
+        return source
+
+    def record(self, version: str, source: str, target: str, reason: str, action: str = "") -> Transition:
         # Microseconds keep keys unique when one command writes several transitions.
         seq = time.time_ns() // 1000
-        event = Transition(utc_now(), str(version), source, target, _who(), reason, seq)
+        event = Transition(utc_now(), str(version), source, target, _who(), reason, seq, action)
         key = f"{TRANSITION_PREFIX}{seq}"
         self.client.set_model_version_tag(self.name, str(version), key, event.as_tag_value())
         return event

@@ -23,6 +23,27 @@ from callcenterai.tracking import metric_key, tracking_uri, use_experiment
 log = logging.getLogger(__name__)
 
 ENSEMBLE_TITLE = "Ensemble (mean probability)"
+# metrics.json is what `dvc metrics diff` and `dvc exp show` put in columns: the
+# headline numbers first, in this order; per-class F1 lives in plots/*_per_class_f1.json.
+HEADLINE = (
+    "accuracy",
+    "macro_f1",
+    "ece",
+    "coverage_at_target_accuracy",
+    "weighted_f1",
+    "log_loss",
+    "macro_precision",
+    "macro_recall",
+    "confidence_threshold_at_target_accuracy",
+    "target_accuracy",
+    "rows",
+)
+
+
+def metrics_file(per_model: dict[str, dict], test_md5: str) -> dict:
+    """The DVC metrics file: per model, the headline numbers in HEADLINE order."""
+    shown = {name: {key: metrics[key] for key in HEADLINE} for name, metrics in per_model.items()}
+    return {**shown, "test_data_md5": test_md5}
 
 
 @dataclass
@@ -96,6 +117,15 @@ def score_models(model_dirs: dict[str, Path], texts: list[str], ensemble: str | 
     return scored
 
 
+def _evaluated(test_csv: Path, entry: Scored, truth, params: EvaluateParams) -> dict:
+    try:
+        return evaluate_probabilities(
+            truth, entry.proba, entry.labels, params.calibration_bins, params.target_accuracy
+        )
+    except UserError as exc:
+        raise UserError(f"{test_csv}: {entry.name}: {exc}") from None
+
+
 def _summary(name: str, metrics: dict, params: EvaluateParams) -> None:
     log.info(
         "evaluate %s: accuracy %.4f, macro-F1 %.4f, ECE %.4f, %.1f%% coverage at %.0f%% accuracy",
@@ -128,9 +158,7 @@ def run_evaluate(
         plots_dir = staging / "plots"
         plots_dir.mkdir()
         for entry in scored:
-            result = evaluate_probabilities(
-                truth, entry.proba, entry.labels, params.calibration_bins, params.target_accuracy
-            )
+            result = _evaluated(test_csv, entry, truth, params)
             images = _write_plot_files(plots_dir, entry.name, result, entry.labels, params)
             metrics_out[entry.name] = result["metrics"]
             if entry.card is not None:
@@ -138,9 +166,10 @@ def run_evaluate(
             _summary(entry.name, result["metrics"], params)
         if len(scored) > 1:
             plots.comparison_png(dict(metrics_out), plots_dir / "comparison.png")
-        metrics_out["test_data_md5"] = md5_of(test_csv)
-        write_json(staging / "metrics.json", metrics_out)
+        test_md5 = md5_of(test_csv)
+        written = metrics_file(metrics_out, test_md5)
+        write_json(staging / "metrics.json", written, sort_keys=False)
         # MLflow last, inside the staging block: a failure here keeps the old outputs.
         for card, metrics, images in to_log:
-            _log_evaluation_to_mlflow(card, metrics, images, metrics_out["test_data_md5"])
-    return metrics_out
+            _log_evaluation_to_mlflow(card, metrics, images, test_md5)
+    return written

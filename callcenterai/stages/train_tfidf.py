@@ -15,6 +15,7 @@ from pathlib import Path
 
 from callcenterai.config import TrainTfidfParams
 from callcenterai.data import LABEL, TEXT, load_processed
+from callcenterai.errors import UserError
 from callcenterai.fileio import md5_of
 from callcenterai.kinds import TFIDF
 from callcenterai.model_card import ModelCard, new_card, smoke_tickets
@@ -30,6 +31,12 @@ def fit(train_csv: Path, params: TrainTfidfParams):
     from callcenterai.models.tfidf import build_pipeline
 
     train = load_processed(train_csv)
+    counts = train[LABEL].value_counts()
+    if counts.min() < params.calibration_folds:
+        raise UserError(
+            f"{train_csv}: class {counts.idxmin()!r} has {counts.min()} tickets, fewer than "
+            f"train_tfidf.calibration_folds ({params.calibration_folds}); add tickets or lower the folds"
+        )
     pipeline = build_pipeline(params)
     log.info(
         "train_tfidf: fitting on %d tickets (%d calibration folds)...", len(train), params.calibration_folds

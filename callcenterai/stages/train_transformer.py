@@ -94,6 +94,7 @@ def _card(inputs: dict, model, params, device, fit_seconds, history_rows, best_e
         params=params.model_dump(mode="json"),
         training_data_md5=md5_of(train_csv),
         training_rows=len(inputs["train_ids"]),
+        row_cap=params.max_train_rows,
         validation_rows=len(inputs["val_ids"]),
         checkpoint=params.checkpoint,
         max_length=params.max_length,

@@ -32,3 +32,20 @@ def test_a_bad_variant_is_refused_with_its_name(variant, named):
     with pytest.raises(SystemExit) as raised:
         parse_variant(variant, BASE)
     assert variant in str(raised.value) and named in str(raised.value)
+
+
+def test_every_benchmark_command_in_the_docs_runs_the_way_it_is_written():
+    """A script that imports ``benchmarks.*`` only runs as ``python -m benchmarks.NAME``."""
+    import re
+
+    from callcenterai.config import PROJECT_ROOT
+
+    docs = "".join(
+        (PROJECT_ROOT / name).read_text() for name in ("README.md", "MLOPS_GUIDE.md", "docs/benchmarks.md")
+    )
+    wrong = []
+    for script in sorted((PROJECT_ROOT / "benchmarks").glob("*.py")):
+        needs_module = re.search(r"^\s*(from|import) benchmarks\b", script.read_text(), re.MULTILINE)
+        if needs_module and re.search(rf"python benchmarks/{script.name}", docs):
+            wrong.append(script.name)
+    assert wrong == []

@@ -72,3 +72,32 @@ def test_service_requirements_name_no_model_unpickler():
 def test_healthcheck_probes_readiness_not_liveness(dockerfile):
     check = dockerfile.read_text().split("HEALTHCHECK", 1)[1].split("\nCMD", 1)[0]
     assert "/ready" in check and "/health" not in check
+
+
+WORKFLOW = PROJECT_ROOT / ".github" / "workflows" / "ci.yml"
+
+
+def test_the_workflow_uses_actions_on_a_supported_node():
+    """checkout@v4 and setup-python@v5 run on Node 20, past its removal date on GitHub's runners."""
+    steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["lint-and-test"]["steps"]
+    versions = {s["uses"].split("@")[0]: int(s["uses"].split("@v")[1]) for s in steps if "uses" in s}
+    assert versions["actions/checkout"] >= 5 and versions["actions/setup-python"] >= 6
+
+
+def test_the_workflow_gets_its_data_from_a_remote_named_by_secrets(tmp_path):
+    text = WORKFLOW.read_text()
+    assert "../shared" not in text and "secrets.DVC_REMOTE_URL" in text
+    script = PROJECT_ROOT / ".ci" / "configure_dvc_remote.sh"
+    (tmp_path / ".dvc").mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DVC_REMOTE")}
+    missing = subprocess.run(["bash", str(script), str(tmp_path)], env=env, capture_output=True, text=True)
+    assert missing.returncode == 1
+    assert missing.stdout.strip().splitlines() == [
+        "::error::DVC_REMOTE_URL is not set: add it (and AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) as "
+        "repository secrets; see README, 'CI on GitHub'"
+    ]
+    env["DVC_REMOTE_URL"] = "s3://bucket/dvc"
+    done = subprocess.run(["bash", str(script), str(tmp_path)], env=env, capture_output=True, text=True)
+    assert done.returncode == 0
+    assert "remote = ci" in (tmp_path / ".dvc" / "config.local").read_text()
+    assert "url = s3://bucket/dvc" in (tmp_path / ".dvc" / "config.local").read_text()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
+import shutil
+import subprocess
 
 import mlflow
 import pandas as pd
+import pytest
 import yaml
 
 from tests.conftest import QUICK_PARAMS, make_pipeline_project, run_script, sqlite_uri
@@ -51,9 +56,45 @@ def test_repro_writes_every_output_and_logs_the_run(trained_project):
 def test_dvc_reports_metrics_plots_and_params(trained_project):
     folder, env = trained_project
     shown = dvc(folder, env, "metrics", "show", "--json")
-    assert "macro_f1" in shown and "data_stats.json" in shown
+    assert "macro_f1" in shown and "per_class_f1" not in shown
+    assert "data_stats.json" not in shown  # counts, not metrics: they would flood `dvc exp show`
     dvc(folder, env, "plots", "show", "--json")
     assert "train_tfidf.C" in dvc(folder, env, "params", "diff", "--all")
+
+
+@pytest.fixture()
+def project_copy(trained_project, tmp_path):
+    """A copy of the reproduced fixture project (git, DVC cache, MLflow store) to change freely."""
+    folder, _ = trained_project
+    copy = tmp_path / "project"
+    shutil.copytree(folder, copy, symlinks=True)
+    return copy, {"MLFLOW_TRACKING_URI": sqlite_uri(copy)}
+
+
+def git(folder, *args):
+    command = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", *args]
+    subprocess.run(command, cwd=folder, check=True, capture_output=True)
+
+
+def test_the_metrics_file_is_committed_so_diff_and_experiments_compare(project_copy):
+    """In the repository's own layout (its .gitignore), the metrics file is tracked by git:
+    `dvc metrics diff` compares with the last commit and `dvc exp show` has numbers, not '!'."""
+    folder, env = project_copy
+    git(folder, "add", "-A")
+    git(folder, "commit", "-q", "-m", "reproduced")
+    tracked = subprocess.run(["git", "ls-files"], cwd=folder, capture_output=True, text=True).stdout.split()
+    assert "evaluation/metrics.json" in tracked and "data/processed/data_stats.json" in tracked
+    assert not any(p.startswith(("models/", "evaluation/plots/")) or p.endswith("train.csv") for p in tracked)
+    dvc(folder, env, "exp", "run", "-S", "train_tfidf.C=0.25", "--name", "lower-c")
+    diff = json.loads(dvc(folder, env, "metrics", "diff", "--json"))
+    changed = diff["evaluation/metrics.json"]
+    assert "tfidf.accuracy" in changed and changed["tfidf.accuracy"]["old"] is not None
+    table = dvc(folder, env, "exp", "show", "--csv")
+    rows = list(csv.DictReader(io.StringIO(table)))
+    accuracy = [row["tfidf.accuracy"] for row in rows]
+    assert len(rows) >= 2 and all(float(value) > 0 for value in accuracy), table
+    header = table.splitlines()[0].split(",")
+    assert header.index("tfidf.accuracy") < header.index("tfidf.rows")  # headline numbers first
 
 
 def test_nothing_reruns_when_nothing_changed(trained_project):
@@ -61,10 +102,8 @@ def test_nothing_reruns_when_nothing_changed(trained_project):
     assert "Data and pipelines are up to date" in dvc(folder, env, "status")
 
 
-def test_a_param_change_reruns_only_dependent_stages(tmp_path, sample_frame):
-    folder = make_pipeline_project(tmp_path / "p", sample_frame, QUICK_PARAMS)
-    env = {"MLFLOW_TRACKING_URI": sqlite_uri(folder)}
-    dvc(folder, env, "repro")
+def test_a_param_change_reruns_only_dependent_stages(project_copy):
+    folder, env = project_copy
     params = yaml.safe_load((folder / "params.yaml").read_text())
     params["train_tfidf"]["C"] = 0.25
     (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))

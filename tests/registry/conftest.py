@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -39,9 +41,30 @@ def build_store(folder: Path, sample_csv: Path, monkeypatch, uri: str) -> dict:
     return {"uri": uri, "processed": processed, "good": good, "worse": worse, "folder": folder}
 
 
+@pytest.fixture(scope="session")
+def store_template(tmp_path_factory, sample_frame):
+    """Two evaluated runs (good, then worse) in a sqlite store, trained once per session."""
+    folder = tmp_path_factory.mktemp("store-template")
+    raw = folder / "raw.csv"
+    sample_frame.to_csv(raw, index=False)
+    with pytest.MonkeyPatch.context() as patch:
+        return build_store(folder, raw, patch, sqlite_uri(folder))
+
+
 @pytest.fixture()
-def store(tmp_path, sample_csv, monkeypatch):
-    """Two evaluated runs (good, then worse) in a fresh sqlite store; lock file in tmp."""
+def store(store_template, tmp_path, monkeypatch):
+    """A private copy of the template's store (its database; the runs' artifacts and model
+    folders are shared and only read), with the promotion lock file in tmp."""
+    monkeypatch.setattr("callcenterai.registry.promotion.PROJECT_ROOT", tmp_path)
+    shutil.copy(store_template["folder"] / "mlflow.db", tmp_path / "mlflow.db")
+    uri = sqlite_uri(tmp_path)
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return {**store_template, "uri": uri}
+
+
+@pytest.fixture()
+def fresh_store(tmp_path, sample_csv, monkeypatch):
+    """A store of its own, artifacts included, for a test that changes artifacts."""
     monkeypatch.setattr("callcenterai.registry.promotion.PROJECT_ROOT", tmp_path)
     return build_store(tmp_path, sample_csv, monkeypatch, sqlite_uri(tmp_path))
 
@@ -52,25 +75,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture()
-def mlflow_server(tmp_path):
-    """A real `mlflow server` on a free loopback port, stopped after the test."""
+@contextlib.contextmanager
+def running_mlflow_server(folder: Path, *extra: str, env: dict | None = None):
+    """A real `mlflow server` (through scripts/mlflow_server.py) on a free loopback port."""
     port = free_port()
-    log = open(tmp_path / "server.log", "w")
+    log_path = folder / f"server-{port}.log"
+    log = open(log_path, "w")
+    command = [sys.executable, "scripts/mlflow_server.py", "--port", str(port)]
+    command += [
+        "--backend-store-uri",
+        sqlite_uri(folder),
+        "--artifacts-destination",
+        str(folder / "artifacts"),
+    ]
+    path = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "scripts/mlflow_server.py",
-            "--port",
-            str(port),
-            "--backend-store-uri",
-            sqlite_uri(tmp_path),
-            "--artifacts-destination",
-            str(tmp_path / "artifacts"),
-        ],
+        [*command, *extra],
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]},
+        env={**os.environ, "PATH": path, **(env or {})},
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
@@ -83,11 +106,20 @@ def mlflow_server(tmp_path):
             time.sleep(0.5)
     else:
         process.kill()
-        pytest.fail("mlflow server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
-    yield url
-    os.killpg(process.pid, 15)
+        pytest.fail("mlflow server did not start: " + log_path.read_text()[-2000:])
     try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, 9)
-    log.close()
+        yield url
+    finally:
+        os.killpg(process.pid, 15)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, 9)
+        log.close()
+
+
+@pytest.fixture()
+def mlflow_server(tmp_path):
+    """A real `mlflow server` on a free loopback port, stopped after the test."""
+    with running_mlflow_server(tmp_path) as url:
+        yield url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
@@ -17,7 +18,9 @@ from tests.conftest import PROJECT_ROOT, load_script, run_script
 
 
 def cli(store, *args):
-    return run_script("scripts/mlflow_registry.py", *args, env={"MLFLOW_TRACKING_URI": store["uri"]})
+    """The registry script as a user types it, from the store's project folder (no models/ there)."""
+    script = PROJECT_ROOT / "scripts" / "mlflow_registry.py"
+    return run_script(script, *args, cwd=store["folder"], env={"MLFLOW_TRACKING_URI": store["uri"]})
 
 
 def state(registry):
@@ -99,6 +102,60 @@ def test_rollback_restores_the_previous_production_version(store):
         registry.archive("1")
 
 
+def test_rollback_walks_the_production_history_backwards_and_says_where_it_stops(store):
+    registry = Registry("tfidf", params=RegistryParams(tolerance=1.0))
+    registry.register(store["good"]["card"].mlflow_run_id)
+    registry.register(store["worse"]["card"].mlflow_run_id)
+    # Production history 1, 2, 1 (two runs are enough for three production changes).
+    registry.promote("1")
+    registry.promote("2")
+    registry.promote("1", force=True, reason="third production change")
+    assert registry.rollback().version == "2"
+    assert registry.rollback().version == "1"  # further back, not back to 2 again
+    with pytest.raises(RegistryError, match="version 1 is the first in its production history"):
+        registry.rollback()
+    assert registry.alias_version("production").version == "1"
+
+
+def test_a_lower_is_better_gate_metric_stops_a_candidate_that_is_higher(store):
+    """With ECE as the gate metric, the candidate whose ECE is higher (worse) must be refused."""
+    registry = Registry("tfidf", params=RegistryParams(gate_metric="ece", tolerance=0.0))
+    good, _ = registry.register(store["good"]["card"].mlflow_run_id)
+    worse, _ = registry.register(store["worse"]["card"].mlflow_run_id)
+    ece = {v.version: float(v.tags["test_ece"]) for v in (good, worse)}
+    low, high = sorted(ece, key=ece.get)
+    registry.promote(low)
+    with pytest.raises(
+        RegistryError, match=rf"gate failed: ece .* above production version {low}'s .*lower is better"
+    ):
+        registry.promote(high)
+    assert registry.alias_version("production").version == low
+
+
+def test_a_row_capped_version_goes_to_staging_and_to_production_only_when_forced(store):
+    registry = Registry("tfidf")
+    version, _ = registry.register(store["good"]["card"].mlflow_run_id)
+    registry.client.set_model_version_tag(registry.name, version.version, "row_cap", "2000")
+    registry.stage(version.version)
+    with pytest.raises(
+        RegistryError, match="trained on a 2000-row sample .quick mode.; it may go to staging"
+    ):
+        registry.promote(version.version)
+    assert registry.alias_version("production") is None
+    event = registry.promote(version.version, force=True, reason="demo")
+    assert event.reason == "forced past the 2000-row sample: demo"
+
+
+def test_register_takes_the_run_that_made_the_model_folder(store):
+    """After `dvc exp run` the newest run is the experiment's; register must take the run
+    that made the model now in the folder (its card names it)."""
+    registry = Registry("tfidf")
+    version, _ = registry.register(folder=store["good"]["model_dir"])
+    assert version.run_id == store["good"]["card"].mlflow_run_id != store["worse"]["card"].mlflow_run_id
+    result = cli(store, "register", "--model-dir", str(store["worse"]["model_dir"]))
+    assert result.returncode == 0 and f"(run {store['worse']['card'].mlflow_run_id})" in result.stdout
+
+
 def test_archive_and_errors_leave_the_registry_as_it_was(store):
     registry = Registry("tfidf")
     with pytest.raises(RegistryError, match="has no versions"):
@@ -161,7 +218,9 @@ def test_cli_flow_as_a_user_types_it(store, tmp_path):
         "callcenterai-tfidf-classifier", "1", "test_data_md5", "from-another-split"
     )
     rescored = cli(store, "production", "--version", "1", "--test-data", store["processed"] / "test.csv")
-    assert rescored.returncode == 2 and "re-scored on the current test split" in rescored.stderr
+    assert (
+        rescored.returncode == 2 and "re-scored on the current test split" in rescored.stderr
+    ), rescored.stderr
     missing = cli(store, "production", "--version", "1", "--test-data", tmp_path / "none.csv")
     assert missing.returncode == 2 and "test split not found" in missing.stderr
     listing = cli(store, "list").stdout
@@ -203,7 +262,7 @@ PROMOTE = """
 import sys
 from callcenterai.config import RegistryParams
 from callcenterai.registry.promotion import Registry
-import callcenterai.registry as r
+import callcenterai.registry.promotion as r
 r.PROJECT_ROOT = __import__("pathlib").Path(sys.argv[2])
 Registry("tfidf", params=RegistryParams(tolerance=1.0)).promote(sys.argv[1], reason="race")
 """
@@ -227,6 +286,9 @@ def test_concurrent_promotions_leave_one_production_version(store, tmp_path):
         ]
         for racer in racers:
             racer.wait(timeout=120)
+            # Each racer either promoted or was told, in one line, that it had nothing to do.
+            stderr = racer.stderr.read()
+            assert racer.returncode == 0 or "is already in production" in stderr, stderr
         versions = registry.versions()
         in_production = [v.version for v in versions if "production" in v.aliases]
         production_stage = [v.version for v in versions if v.current_stage == "Production"]
@@ -239,10 +301,14 @@ def test_the_listing_rounds_metrics_rather_than_cutting_them():
     assert module._metric_cell(None) == "-" and module._metric_cell("n/a") == "-"
 
 
-def test_setup_registers_and_promotes_once_then_says_nothing_is_left_to_do(store, capfd):
+def test_setup_registers_and_promotes_once_then_says_nothing_is_left_to_do(
+    store, capfd, tmp_path, monkeypatch
+):
     # setup_mlops.py runs register + promote after every `dvc repro`; an unchanged
     # pipeline must leave the registry as it was and not report a failure.
     setup = load_script("setup_mlops.py")
+    shutil.copytree(store["good"]["model_dir"], tmp_path / "models" / "tfidf")  # what dvc repro left
+    monkeypatch.setattr(setup, "MODELS", tmp_path / "models")
     setup.register(sys.executable, "tfidf", "production")
     first = capfd.readouterr().out
     assert "registered: callcenterai-tfidf-classifier version 1" in first

@@ -39,7 +39,10 @@ def served_folder_of(registry: Registry, version: str) -> Path:
     return next(p.parent for p in root.rglob("compiled.npz"))
 
 
-def test_a_version_whose_files_changed_after_registration_is_refused_and_the_old_one_serves(store, tmp_path):
+def test_a_version_whose_files_changed_after_registration_is_refused_and_the_old_one_serves(
+    fresh_store, tmp_path
+):
+    store = fresh_store
     registry = promoted(store, "good")
     registry.promote("1")
     holder = holder_for(tmp_path)

@@ -62,7 +62,8 @@ def registry_env(trained_project):
     folder, env = trained_project
     for kind in ("tfidf", "transformer"):
         for command in ("register", "production"):
-            result = run_script("scripts/mlflow_registry.py", command, "--model", kind, env=env)
+            # From the fixture project, as a user would: register takes the run its models/ came from.
+            result = run_script("scripts/mlflow_registry.py", command, "--model", kind, cwd=folder, env=env)
             assert result.returncode == 0 or "already" in result.stderr, result.stderr
     return env
 
