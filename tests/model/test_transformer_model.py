@@ -57,6 +57,9 @@ def test_stage_writes_the_served_folder_checkpoint_history_and_run(quick):
     assert run.info.experiment_id == client.get_experiment_by_name("callcenterai-transformer").experiment_id
     assert run.data.params["max_length"] == "32" and run.info.status == "FINISHED"
     assert run.data.tags["export.min_agreement"] == "0.9"
+    # The fixture project is a git repository: the run names its commit, as TF-IDF runs do.
+    assert run.data.tags["git_commit"] == card["git_commit"] and len(card["git_commit"]) == 40
+    assert card["row_cap"] == 240  # a sample of the rows: staging, not production
     val_loss = client.get_metric_history(run.info.run_id, "val_loss")
     assert [m.step for m in val_loss] == [1] and "test_macro_f1" in run.data.metrics
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}

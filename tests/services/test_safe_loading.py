@@ -90,3 +90,26 @@ def test_only_registry_uris_and_folders_are_accepted(tmp_path):
     for source in ("runs:/abc/model", "s3://bucket/model", "http://host/model"):
         with pytest.raises(ModelLoadError, match="expected a model folder, models:/NAME@ALIAS"):
             load_model(source)
+
+
+BLOCKED = ("sklearn", "skops", "joblib", "cloudpickle", "torch", "transformers")
+
+
+@pytest.mark.parametrize("kind", ["tfidf", "transformer"])
+def test_a_served_model_loads_with_no_unpickler_importable(trained_project, kind):
+    """The services' road needs none of the libraries that can run code from a file:
+    with them made unimportable, both kinds still load and answer."""
+    import subprocess
+    import sys
+
+    folder, _ = trained_project
+    code = (
+        "import sys\n"
+        f"for name in {BLOCKED!r}: sys.modules[name] = None\n"
+        "from callcenterai.models.loading import load_model\n"
+        f"model = load_model({str(folder / 'models' / kind)!r})\n"
+        "print(model.predictor.predict_proba(['printer broken']).sum())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert abs(float(result.stdout.split()[-1]) - 1.0) < 1e-6
