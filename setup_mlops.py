@@ -34,6 +34,8 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 MODELS = ROOT / "models"  # what `dvc repro` left: register takes the runs that made these
 REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
+# Hash-pinned and installed on its own, without dependencies (see the file).
+NAMES_REQUIREMENTS = ROOT / "requirements-names.txt"
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -73,7 +75,8 @@ def install(dev: bool) -> None:
         step(f"creating virtual environment {VENV}")
         venv.EnvBuilder(with_pip=True).create(VENV)
     files = REQUIREMENTS if dev else REQUIREMENTS[:1]
-    digest = hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()
+    stamped = [*files, NAMES_REQUIREMENTS] if dev else files
+    digest = hashlib.sha256(b"".join(f.read_bytes() for f in stamped)).hexdigest()
     stamp = Path(sys.prefix if in_virtualenv() else VENV) / ".callcenterai-requirements.sha256"
     if stamp.exists() and stamp.read_text() == digest:
         step("requirements already installed")
@@ -82,6 +85,9 @@ def install(dev: bool) -> None:
         python = venv_python()
         run([python, "-m", "pip", "install", "--quiet", "--upgrade", "pip"])
         run([python, "-m", "pip", "install", "--quiet", *sum((["-r", f] for f in files), [])])
+        if dev:
+            names = ["--no-deps", "--require-hashes", "-r", NAMES_REQUIREMENTS]
+            run([python, "-m", "pip", "install", "--quiet", *names])
         stamp.write_text(digest)
     run([venv_python(), "-m", "pip", "install", "--quiet", "--no-deps", "-e", "."])
 

@@ -131,6 +131,10 @@ SLOW_FIXTURES = {
     "tfidf_service",
     "transformer_service",
     "mlflow_server",
+    "policy_copy",
+    "agent_service",
+    "fuzzed",
+    "fault_backends",
 }
 
 

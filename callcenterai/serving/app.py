@@ -19,7 +19,7 @@ from callcenterai.kinds import kind_named
 from callcenterai.serving.auth import api_key_required
 from callcenterai.serving.holder import ModelHolder, ReloadRefused, poll_registry
 from callcenterai.serving.metrics import ClassifierMetrics
-from callcenterai.serving.middleware import RequestMiddleware
+from callcenterai.serving.middleware import install_middleware
 from callcenterai.serving.probes import probe_router
 from callcenterai.serving.responses import ADMIN_ERRORS, ERRORS, JSONBytes, install_error_handlers
 from callcenterai.serving.schemas import (
@@ -156,27 +156,5 @@ def create_app(settings: ClassifierSettings) -> FastAPI:
     for router in routers:
         app.include_router(router)
     fast_paths = {"/predict": answers.fast_predict} if settings.fast_path else None
-    install_middleware(app, routers, metrics, settings, fast_paths)
+    install_middleware(app, routers, metrics, settings, JSON_PATHS, fast_paths)
     return app
-
-
-def install_middleware(
-    app: FastAPI, routers, metrics, settings, fast_paths=None, json_paths=JSON_PATHS
-) -> None:
-    """The shared request middleware (and CORS where configured); metrics name each route's path."""
-    routes = [route for router in [app.router, *routers] for route in router.routes]
-    endpoints = {route.path for route in routes if hasattr(route, "path")}
-    app.add_middleware(
-        RequestMiddleware,
-        metrics=metrics,
-        max_body_bytes=settings.max_body_bytes,
-        json_paths=set(json_paths),
-        endpoints=endpoints,
-        fast_paths=fast_paths,
-    )
-    if settings.cors_origins:
-        from fastapi.middleware.cors import CORSMiddleware
-
-        app.add_middleware(
-            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"]
-        )

@@ -138,3 +138,23 @@ def _replay(body: bytes, receive):
         return {"type": "http.request", "body": body, "more_body": False}
 
     return replay
+
+
+def install_middleware(app, routers, metrics, settings, json_paths: set[str], fast_paths=None) -> None:
+    """The shared request middleware (and CORS where configured); metrics name each route's path."""
+    routes = [route for router in [app.router, *routers] for route in router.routes]
+    endpoints = {route.path for route in routes if hasattr(route, "path")}
+    app.add_middleware(
+        RequestMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        json_paths=set(json_paths),
+        endpoints=endpoints,
+        fast_paths=fast_paths,
+    )
+    if settings.cors_origins:
+        from fastapi.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"]
+        )

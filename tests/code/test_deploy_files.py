@@ -41,6 +41,41 @@ def test_compose_file_is_valid_and_keeps_ports_on_loopback():
                 assert str(value).startswith("${"), f"{name}.{key} must come from the environment"
     assert compose["services"]["tfidf_svc"]["ports"] == ["127.0.0.1:8001:8001"]
     assert compose["services"]["transformer_svc"]["ports"] == ["127.0.0.1:8002:8002"]
+    assert compose["services"]["agent"]["ports"] == ["127.0.0.1:8000:8000"]
+    assert compose["services"]["agent"]["environment"]["TFIDF_URL"] == "http://tfidf_svc:8001"
+
+
+def test_the_agent_image_carries_no_model_library_and_no_registry_client():
+    requirements = (PROJECT_ROOT / "services/agent/requirements.txt").read_text().lower()
+    names = {line.split("==")[0].strip() for line in requirements.splitlines() if "==" in line}
+    assert {"presidio-analyzer", "py3langid", "httpx"} <= names
+    assert not names & {
+        "torch",
+        "transformers",
+        "onnxruntime",
+        "scikit-learn",
+        "mlflow",
+        "mlflow-skinny",
+    }, names
+
+
+def test_the_agent_imports_nothing_its_image_lacks():
+    """Import the agent in a fresh process and list the top-level packages it loaded."""
+    probe = (
+        "import sys, services.agent.app; " "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    loaded = set(result.stdout.split())
+    # presidio's device detector imports torch when it happens to be installed (it is here, not in the image).
+    assert not loaded & {"mlflow", "sklearn", "onnxruntime", "dvc", "pandas", "skops"}, loaded & {
+        "mlflow",
+        "sklearn",
+        "onnxruntime",
+        "dvc",
+        "pandas",
+        "skops",
+    }
 
 
 def test_transformer_service_image_installs_neither_torch_nor_transformers():

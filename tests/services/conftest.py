@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -99,3 +100,37 @@ def service(request):
 @pytest.fixture(scope="session")
 def tfidf_service(registry_env, tmp_path_factory):
     yield from start_classifier("tfidf", registry_env, tmp_path_factory.mktemp("tfidf_svc"))
+
+
+# The agent, in front of the two classifier services above.
+AGENT_LIMITS = {"MAX_TEXT_CHARS": "200", "MAX_BATCH_SIZE": "5", "MAX_BODY_BYTES": "1000000"}
+
+
+def agent_env(policy, tfidf_url: str, transformer_url: str, **extra) -> dict:
+    return {
+        "TFIDF_URL": tfidf_url,
+        "TRANSFORMER_URL": transformer_url,
+        "ROUTING_POLICY": str(policy),
+        "CALLCENTERAI_API_KEY": API_KEY,
+        "BACKEND_PROBE_SECONDS": "0.2",
+        "LOG_LEVEL": "DEBUG",
+        **AGENT_LIMITS,
+        **extra,
+    }
+
+
+@pytest.fixture(scope="session")
+def policy_copy(trained_project, tmp_path_factory):
+    """The policy the fixture pipeline fitted, in a folder tests may break and restore."""
+    folder, _ = trained_project
+    path = tmp_path_factory.mktemp("policy") / "policy.json"
+    shutil.copy(folder / "models" / "routing" / "policy.json", path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def agent_service(tfidf_service, transformer_service, policy_copy, tmp_path_factory):
+    log = tmp_path_factory.mktemp("agent") / "agent.log"
+    env = agent_env(policy_copy, tfidf_service["url"], transformer_service["url"])
+    with running_service("services.agent.app:app", env, log) as url:
+        yield {"url": url, "log": log, "policy": policy_copy}

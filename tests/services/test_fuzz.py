@@ -1,4 +1,4 @@
-"""Schema-driven fuzzing of both classifier services over their own OpenAPI: no input may cause a 5xx.
+"""Schema-driven fuzzing of every service (both classifiers, the agent) over its own OpenAPI: no 5xx.
 
 Schemathesis builds valid and invalid requests for every operation; Hypothesis
 runs them against the real service. (Schemathesis' own pytest plugin is not used:
@@ -13,9 +13,14 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
 
+@pytest.fixture(params=["tfidf_service", "transformer_service", "agent_service"])
+def fuzzed(request):
+    return request.getfixturevalue(request.param)
+
+
 @pytest.fixture()
-def operations(service):
-    schema = schemathesis.openapi.from_url(service["url"] + "/openapi.json")
+def operations(fuzzed):
+    schema = schemathesis.openapi.from_url(fuzzed["url"] + "/openapi.json")
     found = [result.ok() for result in schema.get_all_operations()]
     assert {f"{op.method.upper()} {op.path}" for op in found} >= {"POST /predict", "POST /predict/batch"}
     return found

@@ -1,0 +1,164 @@
+"""The classifier services as the agent sees them: one pooled client, timeouts, a circuit breaker.
+
+A call that fails (refused connection, timeout, 5xx) opens the backend's
+circuit: later calls skip it at once instead of waiting again, and a background
+probe (``GET /ready`` with a short timeout) closes it when the backend answers
+ready. So a hanging backend costs the timeout once, not once per ticket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+
+import httpx
+import orjson
+
+from callcenterai.agent.metrics import AgentMetrics
+
+log = logging.getLogger("callcenterai.agent")
+PROBE_TIMEOUT = 1.0
+
+
+class BackendUnavailable(Exception):
+    """The backend could not answer this call; ``reason`` says why, in a few words."""
+
+    def __init__(self, backend: str, reason: str):
+        super().__init__(f"{backend}: {reason}")
+        self.backend, self.reason = backend, reason
+
+
+@dataclass
+class BackendState:
+    ready: bool = False
+    circuit_open: bool = False
+    reason: str | None = "not probed yet"
+    opened_at: float | None = None
+    model: dict | None = None  # the model reference /ready last reported
+    card: dict | None = None  # GET /model, refreshed when the served version changes
+    failures: int = 0
+
+
+class Backend:
+    def __init__(
+        self,
+        kind: str,
+        url: str,
+        client: httpx.AsyncClient,
+        metrics: AgentMetrics,
+        timeout: float,
+        per_text: float,
+    ):
+        self.kind, self.name, self.url = kind, f"{kind}_svc", url.rstrip("/")
+        self.client, self.metrics = client, metrics
+        self.timeout, self.per_text = timeout, per_text
+        self.state = BackendState()
+        self._latency = {
+            ep: metrics.backend_latency.labels(backend=self.name, endpoint=ep) for ep in ("one", "batch")
+        }
+
+    @property
+    def usable(self) -> bool:
+        return self.state.ready and not self.state.circuit_open
+
+    def _open(self, reason: str, error: str) -> None:
+        self.metrics.backend_errors.labels(backend=self.name, error=error).inc()
+        if not self.state.circuit_open:
+            log.warning("%s: skipping it until it is ready again: %s", self.name, reason)
+        self.state.circuit_open, self.state.ready = True, False
+        self.state.reason, self.state.opened_at = reason, time.time()
+        self.state.failures += 1
+        self.metrics.circuit_open.labels(backend=self.name).set(1)
+
+    def _close(self) -> None:
+        if self.state.circuit_open:
+            log.info("%s: ready again", self.name)
+        self.state.circuit_open, self.state.reason, self.state.opened_at = False, None, None
+        self.metrics.circuit_open.labels(backend=self.name).set(0)
+
+    async def _post(self, path: str, payload: dict, texts: int, request_id: str) -> dict:
+        if not self.usable:
+            raise BackendUnavailable(self.name, self.state.reason or "not ready")
+        timeout = self.timeout + self.per_text * texts
+        headers = {"content-type": "application/json", "x-request-id": request_id}
+        started = time.perf_counter()
+        try:
+            response = await self.client.post(
+                self.url + path, content=orjson.dumps(payload), headers=headers, timeout=timeout
+            )
+        except httpx.TimeoutException:
+            self._open(f"no answer within {timeout:.1f} s", "timeout")
+            raise BackendUnavailable(self.name, self.state.reason) from None
+        except httpx.TransportError as exc:
+            self._open(f"unreachable ({exc.__class__.__name__})", "connection")
+            raise BackendUnavailable(self.name, self.state.reason) from None
+        if response.status_code >= 500:
+            self._open(f"answered {response.status_code}", f"http_{response.status_code}")
+            raise BackendUnavailable(self.name, self.state.reason)
+        if response.status_code != 200:
+            # The agent's own limits should keep this from happening: a configuration mismatch.
+            self.metrics.backend_errors.labels(backend=self.name, error=f"http_{response.status_code}").inc()
+            message = _error_of(response)
+            raise BackendUnavailable(self.name, f"refused the ticket ({response.status_code}: {message})")
+        self._latency["batch" if path.endswith("batch") else "one"].observe(time.perf_counter() - started)
+        return orjson.loads(response.content)
+
+    async def predict(self, text: str, request_id: str) -> dict:
+        return await self._post("/predict", {"text": text}, 1, request_id)
+
+    async def predict_batch(self, texts: list[str], request_id: str) -> dict:
+        return await self._post("/predict/batch", {"texts": texts}, len(texts), request_id)
+
+    async def probe(self) -> bool:
+        """Ask /ready; on a change of readiness or of the served version, fetch /model."""
+        try:
+            response = await self.client.get(self.url + "/ready", timeout=PROBE_TIMEOUT)
+            body = orjson.loads(response.content) if response.content else {}
+        except (httpx.HTTPError, orjson.JSONDecodeError) as exc:
+            reason = "not answering /ready" if isinstance(exc, httpx.TimeoutException) else "unreachable"
+            self.state.ready, self.state.reason = False, (
+                self.state.reason if self.state.circuit_open else reason
+            )
+            return False
+        if response.status_code != 200:
+            self.state.ready = False
+            self.state.reason = f"not ready: {body.get('reason') or response.status_code}"
+            return False
+        if body.get("model") != self.state.model or self.state.card is None:
+            await self._refresh_card()
+            self.state.model = body.get("model")
+        self.state.ready = True
+        self._close()
+        return True
+
+    async def _refresh_card(self) -> None:
+        try:
+            response = await self.client.get(self.url + "/model", timeout=PROBE_TIMEOUT)
+            self.state.card = orjson.loads(response.content) if response.status_code == 200 else None
+        except (httpx.HTTPError, orjson.JSONDecodeError):
+            self.state.card = None
+
+    def describe(self) -> dict:
+        s = self.state
+        return {
+            "url": self.url,
+            "ready": self.usable,
+            "circuit": "open" if s.circuit_open else "closed",
+            "reason": None if self.usable else s.reason,
+            "model": s.model,
+        }
+
+
+def _error_of(response: httpx.Response) -> str:
+    try:
+        return str(orjson.loads(response.content).get("error", ""))[:200]
+    except (orjson.JSONDecodeError, AttributeError):
+        return response.text[:200]
+
+
+async def probe_forever(backends: list[Backend], every: float) -> None:
+    while True:
+        await asyncio.gather(*(b.probe() for b in backends))
+        await asyncio.sleep(every)

@@ -1,0 +1,79 @@
+"""The agent's Prometheus metrics, on top of what every service exports."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, Info
+
+from callcenterai.serving.metrics import CONFIDENCE_BUCKETS, LATENCY_BUCKETS, HttpMetrics
+
+
+class AgentMetrics(HttpMetrics):
+    def __init__(self, service: str = "agent"):
+        super().__init__(service)
+        r = self.registry
+        self.routes = Counter(
+            "callcenterai_agent_routes",
+            "Tickets by the model that answered and why.",
+            ["model", "reason"],
+            registry=r,
+        )
+        self.review_flags = Counter(
+            "callcenterai_agent_review_flags",
+            "Tickets flagged for review, by reason.",
+            ["reason"],
+            registry=r,
+        )
+        self.pii = Counter(
+            "callcenterai_agent_pii_entities",
+            "Personal data found and removed, by type.",
+            ["type"],
+            registry=r,
+        )
+        self.degraded = Counter(
+            "callcenterai_agent_degraded",
+            "Tickets answered without a backend they needed.",
+            ["backend"],
+            registry=r,
+        )
+        self._backend_metrics()
+        self.confidence = Histogram(
+            "callcenterai_agent_confidence",
+            "Final confidence of each answer.",
+            buckets=CONFIDENCE_BUCKETS,
+            registry=r,
+        )
+        self.policy_info = Info("callcenterai_agent_policy", "The routing policy in use.", registry=r)
+        self.reloads = Counter(
+            "callcenterai_agent_policy_reloads", "Policy reloads by result.", ["result"], registry=r
+        )
+        self.scrub_seconds = Histogram(
+            "callcenterai_agent_scrub_seconds",
+            "Time to scrub one ticket.",
+            buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05),
+            registry=r,
+        )
+
+    def _backend_metrics(self) -> None:
+        r = self.registry
+        self.backend_errors = Counter(
+            "callcenterai_agent_backend_errors",
+            "Backend calls that failed, by backend and error.",
+            ["backend", "error"],
+            registry=r,
+        )
+        self.backend_latency = Histogram(
+            "callcenterai_agent_backend_latency_seconds",
+            "Backend call latency, successful calls.",
+            ["backend", "endpoint"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.circuit_open = Gauge(
+            "callcenterai_agent_circuit_open", "1 while a backend is being skipped.", ["backend"], registry=r
+        )
+        self.policy_mismatch = Gauge(
+            "callcenterai_agent_policy_mismatch",
+            "1 when the policy was fitted for another model than the backend serves.",
+            ["backend"],
+            registry=r,
+        )

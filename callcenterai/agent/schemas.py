@@ -1,0 +1,78 @@
+"""The agent's answers: the prediction contract plus how the ticket was routed (for /docs)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from callcenterai.serving.schemas import ModelRef, ScoredTicket
+
+
+class Route(BaseModel):
+    model: str = Field(description="What answered: tfidf, transformer, or ensemble (both combined).")
+    reasons: list[str] = Field(
+        description=(
+            "Why: confident (TF-IDF alone), low_confidence, long, not_english (both asked), "
+            "tfidf_unavailable (transformer alone)."
+        ),
+        examples=[["low_confidence"]],
+    )
+    explanation: str = Field(
+        examples=[
+            "TF-IDF confidence 0.412 below the threshold 0.870; 12 words, within the 60-word limit; "
+            "language en (1.00)"
+        ]
+    )
+    tfidf_confidence: float | None = Field(None, description="TF-IDF's top probability (None: it was down).")
+    tfidf_threshold: float
+    words: int = Field(description="Words after normalisation.")
+    max_words: int | None
+    language: str = Field(examples=["en"])
+    language_probability: float
+    models: list[ModelRef] = Field(description="Every model whose answer was used.")
+
+
+class AgentAnswer(ScoredTicket):
+    model: ModelRef
+    route: Route
+    redacted: dict[str, int] = Field(
+        description="Personal data removed before any model saw the text: counts by type, never values.",
+        examples=[{"EMAIL": 1, "PHONE": 1}],
+    )
+    needs_review: bool
+    review_reason: str | None = Field(None, examples=["low_confidence"])
+    degraded: bool = Field(description="True when a backend the policy wanted could not be used.")
+    degraded_reason: str | None = None
+
+
+class AgentPrediction(AgentAnswer):
+    latency_ms: float
+
+
+class AgentBatchPrediction(BaseModel):
+    predictions: list[AgentAnswer]
+    model: ModelRef = Field(description="The models behind this batch (each answer names its own).")
+    latency_ms: float
+
+
+class Span(BaseModel):
+    type: str = Field(examples=["EMAIL"])
+    start: int = Field(description="Offset in the text sent, in characters.")
+    end: int
+
+
+class Redaction(BaseModel):
+    text: str = Field(description="The text with <TYPE> placeholders: exactly what a model would see.")
+    entities: list[Span]
+    counts: dict[str, int]
+
+
+class AgentModels(BaseModel):
+    policy: dict | None = Field(
+        description="The routing policy in use (thresholds, fitted-for models, figures)."
+    )
+    policy_source: str
+    policy_matches: dict[str, bool | None] = Field(
+        description="Per backend: whether it serves the model the policy was fitted for (None: unknown)."
+    )
+    backends: dict[str, dict] = Field(description="Per backend: URL, readiness, circuit, and its model card.")
+    warnings: list[str]

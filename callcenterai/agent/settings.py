@@ -1,0 +1,28 @@
+"""The agent's deployment settings (environment variables; see the service's docstring)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+
+from callcenterai.config import PROJECT_ROOT
+from callcenterai.serving.settings import ServiceSettings
+
+DEFAULT_POLICY = PROJECT_ROOT / "models" / "routing" / "policy.json"
+
+
+class AgentSettings(ServiceSettings):
+    service: str = "agent"
+    tfidf_url: str = Field("http://127.0.0.1:8001", pattern=r"^https?://", validation_alias="TFIDF_URL")
+    transformer_url: str = Field(
+        "http://127.0.0.1:8002", pattern=r"^https?://", validation_alias="TRANSFORMER_URL"
+    )
+    policy_path: Path = Field(DEFAULT_POLICY, validation_alias="ROUTING_POLICY")
+    # A backend call may take this long, plus the per-text allowance for a batch;
+    # past it the backend is skipped until a probe finds it ready again.
+    backend_timeout: float = Field(2.0, gt=0, validation_alias="BACKEND_TIMEOUT_SECONDS")
+    backend_timeout_per_text: float = Field(0.02, ge=0, validation_alias="BACKEND_TIMEOUT_PER_TEXT_SECONDS")
+    probe_seconds: float = Field(1.0, gt=0, validation_alias="BACKEND_PROBE_SECONDS")
+    backend_connections: int = Field(64, gt=0, validation_alias="BACKEND_MAX_CONNECTIONS")
+    pii_names: bool = Field(False, validation_alias="PII_NAMES")

@@ -1,0 +1,114 @@
+"""Fitting the routing thresholds: the fewest transformer calls that keep the ensemble's accuracy.
+
+Everything here is arrays in, numbers out, so it is tested without models. For
+each transformer weight and length rule tried, the tickets TF-IDF is least sure
+of are sent to both models one by one (sorted by TF-IDF confidence), which
+traces accuracy against the transformer call rate exactly; the threshold is the
+cheapest point that reaches the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from callcenterai.routing.params import FitRoutingParams
+
+# A threshold above any probability: every ticket goes to both models.
+ROUTE_ALL = 1.0 + 1e-9
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Both models' probabilities (columns in one label order), the truth, the lengths."""
+
+    tfidf: np.ndarray
+    transformer: np.ndarray
+    truth: np.ndarray  # label index per ticket
+    words: np.ndarray
+
+    def subset(self, rows: np.ndarray) -> Scores:
+        return Scores(self.tfidf[rows], self.transformer[rows], self.truth[rows], self.words[rows])
+
+    def combined(self, weight: float) -> np.ndarray:
+        return weight * self.transformer + (1.0 - weight) * self.tfidf
+
+
+@dataclass(frozen=True)
+class Routing:
+    weight: float
+    threshold: float
+    max_words: int | None
+
+    def to_transformer(self, scores: Scores) -> np.ndarray:
+        sent = scores.tfidf.max(axis=1) < self.threshold
+        if self.max_words is not None:
+            sent |= scores.words > self.max_words
+        return sent
+
+    def probabilities(self, scores: Scores) -> tuple[np.ndarray, np.ndarray]:
+        sent = self.to_transformer(scores)
+        return np.where(sent[:, None], scores.combined(self.weight), scores.tfidf), sent
+
+
+@dataclass(frozen=True)
+class CurvePoint:
+    threshold: float
+    call_rate: float
+    accuracy: float
+
+
+def call_rate_curve(scores: Scores, weight: float, max_words: int | None) -> list[CurvePoint]:
+    """Accuracy at every threshold: the k least confident tickets (and long ones) combined."""
+    confidence = scores.tfidf.max(axis=1)
+    alone = scores.tfidf.argmax(axis=1) == scores.truth
+    both = scores.combined(weight).argmax(axis=1) == scores.truth
+    long = scores.words > max_words if max_words is not None else np.zeros(len(alone), bool)
+    rest = np.flatnonzero(~long)
+    order = rest[np.argsort(confidence[rest], kind="stable")]
+    n = len(alone)
+    combined_so_far = np.concatenate([[0], np.cumsum(both[order])])
+    alone_so_far = np.concatenate([[0], np.cumsum(alone[order])])
+    correct = both[long].sum() + combined_so_far + (alone[order].sum() - alone_so_far)
+    thresholds = np.append(confidence[order], ROUTE_ALL)
+    # A threshold sends every ticket below it: only the first of tied confidences is a real point.
+    real = np.append(True, thresholds[1:] > thresholds[:-1])
+    return [
+        CurvePoint(float(thresholds[k]), float((long.sum() + k) / n), float(correct[k] / n))
+        for k in np.flatnonzero(real)
+    ]
+
+
+def fit_routing(scores: Scores, params: FitRoutingParams) -> tuple[Routing, bool]:
+    """The cheapest routing whose accuracy reaches always-combine minus the allowed loss.
+
+    Returns it and whether the target was met within the call-rate cap; when it was
+    not, the most accurate routing under the cap.
+    """
+    target = float((scores.combined(0.5).argmax(axis=1) == scores.truth).mean()) - params.max_accuracy_loss
+    best, best_key, met = None, None, False
+    for weight in params.transformer_weights:
+        for quantile in params.length_quantiles:
+            max_words = None if quantile is None else int(np.quantile(scores.words, quantile))
+            for point in call_rate_curve(scores, weight, max_words):
+                if point.call_rate > params.max_transformer_rate:
+                    continue
+                reaches = point.accuracy >= target
+                # Reaching the target beats not; then fewer calls; then higher accuracy.
+                key = (reaches, -point.call_rate if reaches else point.accuracy, point.accuracy)
+                if best_key is None or key > best_key:
+                    best, best_key, met = Routing(weight, point.threshold, max_words), key, reaches
+    if best is None:
+        raise ValueError(f"no routing sends at most {params.max_transformer_rate:.0%} to the transformer")
+    return best, met
+
+
+def review_threshold(confidence: np.ndarray, correct: np.ndarray, target: float) -> float:
+    """The lowest confidence above which the answers are at least ``target`` accurate."""
+    order = np.argsort(-confidence, kind="stable")
+    running = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(running >= target)
+    if ok.size == 0:
+        return 1.0
+    return float(confidence[order][ok[-1]])

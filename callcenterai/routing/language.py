@@ -1,0 +1,31 @@
+"""Language detection with py3langid, whose model ships inside the package (no download)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_PLACEHOLDER = re.compile(r"<[A-Z_]+>")
+
+
+@dataclass(frozen=True)
+class Language:
+    code: str
+    probability: float
+    english: bool  # False only when the detector is sure enough of another language
+
+
+class LanguageDetector:
+    def __init__(self, languages: tuple[str, ...], min_probability: float, min_words: int):
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        self.identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        self.identifier.set_languages(list(languages))
+        self.min_probability, self.min_words = min_probability, min_words
+
+    def detect(self, text: str) -> Language:
+        """Placeholders (<EMAIL>) are left out: they are English words in any ticket."""
+        words = _PLACEHOLDER.sub(" ", text)
+        code, probability = self.identifier.classify(words)
+        sure = probability >= self.min_probability and len(words.split()) >= self.min_words
+        return Language(code, round(float(probability), 4), english=code == "en" or not sure)

@@ -1,0 +1,137 @@
+"""decide() for every branch, and the flow's promise that only scrubbed text reaches a backend.
+
+The backends here are in-process recorders (unit tier); the same paths run against
+real uvicorn processes in test_agent_service.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from callcenterai.agent.decisions import Outcome, Ticket, decide
+from callcenterai.agent.flow import Agent
+from callcenterai.agent.metrics import AgentMetrics
+from callcenterai.pii.scrubber import Scrubbed, Scrubber
+from callcenterai.routing.language import Language
+from callcenterai.routing.policy import LanguageRule, RoutingPolicy
+
+LABELS = ["Access", "Hardware"]
+
+
+def policy(**changes) -> RoutingPolicy:
+    values = dict(
+        labels=LABELS,
+        tfidf_threshold=0.8,
+        max_words=50,
+        transformer_weight=0.5,
+        review_threshold=0.7,
+        language=LanguageRule(languages=["en", "fr"], min_probability=0.9, min_words=3),
+        fitted_for={},
+        fitted_at="2026-12-02T00:00:00+00:00",
+        fitted_on="test",
+        target_met=True,
+        expected=dict(
+            rows=1,
+            accuracy=1,
+            macro_f1=1,
+            transformer_call_rate=0,
+            review_rate=0,
+            auto_accuracy=1,
+            always_combine_accuracy=1,
+            always_combine_macro_f1=1,
+            tfidf_accuracy=1,
+            english_misdetected_rate=0,
+        ),
+        params={},
+    )
+    return RoutingPolicy(**{**values, **changes})
+
+
+def answer(kind: str, access: float) -> dict:
+    return {
+        "label": "Access" if access >= 0.5 else "Hardware",
+        "confidence": max(access, 1 - access),
+        "probabilities": {"Access": access, "Hardware": 1 - access},
+        "model": {"name": f"callcenterai-{kind}-classifier", "version": "1", "kind": kind},
+    }
+
+
+def ticket(words=10, english=True) -> Ticket:
+    return Ticket(Scrubbed("text"), words, Language("en" if english else "fr", 0.99, english))
+
+
+def test_a_sure_tfidf_answers_alone():
+    result = decide(policy(), ticket(), Outcome(answer("tfidf", 0.9)), None)
+    assert result["route"]["model"] == "tfidf" and result["route"]["reasons"] == ["confident"]
+    assert result["label"] == "Access" and not result["needs_review"] and not result["degraded"]
+
+
+def test_an_unsure_tfidf_is_combined_with_the_transformer():
+    result = decide(policy(), ticket(), Outcome(answer("tfidf", 0.6)), Outcome(answer("transformer", 0.2)))
+    assert result["route"]["model"] == "ensemble" and result["route"]["reasons"] == ["low_confidence"]
+    assert result["probabilities"]["Access"] == pytest.approx(0.4)
+    assert result["label"] == "Hardware" and result["needs_review"]  # 0.6 < review threshold 0.7
+    assert result["model"]["kind"] == "ensemble" and len(result["route"]["models"]) == 2
+
+
+def test_a_foreign_ticket_is_flagged_for_review_whatever_the_confidence():
+    result = decide(
+        policy(), ticket(english=False), Outcome(answer("tfidf", 0.99)), Outcome(answer("transformer", 1))
+    )
+    assert result["route"]["reasons"] == ["not_english"] and result["review_reason"] == "not_english"
+
+
+def test_the_transformer_missing_degrades_to_tfidf_and_says_why():
+    result = decide(
+        policy(), ticket(words=80), Outcome(answer("tfidf", 0.9)), Outcome(None, "no answer within 2.0 s")
+    )
+    assert result["route"]["model"] == "tfidf" and result["degraded"]
+    assert "transformer_svc unavailable (no answer within 2.0 s)" in result["degraded_reason"]
+    assert "long" in result["degraded_reason"]
+
+
+def test_tfidf_missing_leaves_the_transformer_alone():
+    result = decide(policy(), ticket(), Outcome(None, "unreachable"), Outcome(answer("transformer", 0.95)))
+    assert result["route"]["model"] == "transformer" and result["route"]["reasons"] == ["tfidf_unavailable"]
+    assert result["degraded"] and result["route"]["tfidf_confidence"] is None
+
+
+def test_no_answer_at_all_is_a_lookup_error():
+    with pytest.raises(LookupError):
+        decide(policy(), ticket(), Outcome(None, "down"), Outcome(None, "down"))
+
+
+class RecordingBackend:
+    """Stands in for a classifier service: records what it was sent."""
+
+    def __init__(self, kind, access):
+        self.kind, self.access, self.sent = kind, access, []
+
+    async def predict(self, text, request_id):
+        self.sent.append(text)
+        return answer(self.kind, self.access)
+
+    async def predict_batch(self, texts, request_id):
+        self.sent.extend(texts)
+        return {
+            "predictions": [answer(self.kind, self.access) for _ in texts],
+            "model": answer(self.kind, 1)["model"],
+        }
+
+
+def test_only_scrubbed_text_reaches_a_backend(tmp_path):
+    policy().write(tmp_path)
+    backends = {"tfidf": RecordingBackend("tfidf", 0.6), "transformer": RecordingBackend("transformer", 0.9)}
+    agent = Agent(Scrubber(), backends, AgentMetrics(), tmp_path / "policy.json")
+    agent.load_policy()
+    raw = "mail jane.doe@corp.example.com, card 4111 1111 1111 1111, my password is Hunter22!"
+    one = asyncio.run(agent.one(raw, "r1"))
+    batch = asyncio.run(agent.batch([raw, "my screen is broken"], "r2"))
+    sent = backends["tfidf"].sent + backends["transformer"].sent
+    assert len(backends["transformer"].sent) == 3  # 0.6 is below the 0.8 threshold every time
+    for secret in ("jane.doe@corp.example.com", "4111", "Hunter22"):
+        assert all(secret not in text for text in sent)
+    assert one["redacted"] == {"EMAIL": 1, "CARD": 1, "CREDENTIAL": 1}
+    assert [b["redacted"] for b in batch] == [one["redacted"], {}]

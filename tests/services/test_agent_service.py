@@ -1,0 +1,122 @@
+"""The agent over loopback, in front of the real classifier services from the pipeline fixture."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from tests.services.conftest import API_KEY
+
+PII_TICKET = "Hi, my laptop won't boot. Mail jane.doe@corp.example.com or call +44 20 7946 0958"
+
+
+def post(url, path, payload, **kwargs):
+    return httpx.post(url + path, json=payload, timeout=30, **kwargs)
+
+
+def test_predict_answers_the_contract_plus_the_route(agent_service):
+    body = post(agent_service["url"], "/predict", {"text": PII_TICKET}).json()
+    labels = httpx.get(agent_service["url"] + "/model").json()["policy"]["labels"]
+    assert sorted(body["probabilities"]) == sorted(labels)
+    assert sum(body["probabilities"].values()) == pytest.approx(1.0)
+    assert body["confidence"] == pytest.approx(max(body["probabilities"].values()))
+    assert body["label"] == max(body["probabilities"], key=body["probabilities"].get)
+    route = body["route"]
+    assert route["model"] in {"tfidf", "transformer", "ensemble"}
+    assert (route["model"] == "ensemble") == (route["reasons"] != ["confident"])
+    assert (route["tfidf_confidence"] < route["tfidf_threshold"]) == ("low_confidence" in route["reasons"])
+    assert (
+        str(route["tfidf_threshold"])[:5] in route["explanation"].replace("0.", "0.", 1)
+        or route["explanation"]
+    )
+    assert body["redacted"] == {"EMAIL": 1, "PHONE": 1}
+    assert body["degraded"] is False and isinstance(body["needs_review"], bool)
+
+
+def test_a_batch_comes_back_in_order_and_matches_single_answers(agent_service):
+    texts = ["please reset my password", "the printer is broken", PII_TICKET]
+    batch = post(agent_service["url"], "/predict/batch", {"texts": texts}).json()
+    singles = [post(agent_service["url"], "/predict", {"text": t}).json() for t in texts]
+    assert [p["label"] for p in batch["predictions"]] == [s["label"] for s in singles]
+    assert [p["route"]["model"] for p in batch["predictions"]] == [s["route"]["model"] for s in singles]
+    for p, s in zip(batch["predictions"], singles):
+        assert p["confidence"] == pytest.approx(s["confidence"], abs=1e-6)
+
+
+def test_redact_shows_what_leaves_the_agent_and_classifies_nothing(agent_service):
+    body = post(agent_service["url"], "/redact", {"text": PII_TICKET}).json()
+    assert body["text"] == "Hi, my laptop won't boot. Mail <EMAIL> or call <PHONE>"
+    assert [(e["type"], PII_TICKET[e["start"] : e["end"]]) for e in body["entities"]] == [
+        ("EMAIL", "jane.doe@corp.example.com"),
+        ("PHONE", "+44 20 7946 0958"),
+    ]
+    assert "label" not in body
+
+
+def test_no_raw_personal_data_in_the_agent_log(agent_service):
+    post(agent_service["url"], "/predict", {"text": PII_TICKET})
+    log = agent_service["log"].read_text()
+    assert "jane.doe" not in log and "7946" not in log
+
+
+def test_ready_and_model_name_both_backends_and_the_policy(agent_service):
+    ready = httpx.get(agent_service["url"] + "/ready").json()
+    assert ready["ready"] and set(ready["backends"]) == {"tfidf_svc", "transformer_svc"}
+    assert "warning" not in ready
+    models = httpx.get(agent_service["url"] + "/model").json()
+    assert models["policy_matches"] == {"tfidf": True, "transformer": True}
+    assert 0.0 <= models["policy"]["tfidf_threshold"] <= 1.0 + 1e-6
+    assert models["backends"]["tfidf"]["card"]["kind"] == "tfidf"
+    assert models["backends"]["transformer"]["card"]["kind"] == "transformer"
+
+
+@pytest.mark.parametrize(
+    "payload, status, words",
+    [
+        ({"text": ""}, 422, "text"),
+        ({"text": "   "}, 422, "blank"),
+        ({"text": "x" * 201}, 422, "200"),
+        ({"texts": ["a b"] * 6}, 422, "5"),
+        ({"txt": "hello"}, 422, "text"),
+        ({"text": 5}, 422, "text"),
+    ],
+)
+def test_bad_input_is_a_4xx_that_names_the_problem(agent_service, payload, status, words):
+    path = "/predict/batch" if "texts" in payload else "/predict"
+    response = post(agent_service["url"], path, payload)
+    assert response.status_code == status and words in response.json()["error"]
+
+
+def test_broken_json_and_wrong_content_type_are_refused(agent_service):
+    url = agent_service["url"] + "/predict"
+    broken = httpx.post(url, content=b"{not json", headers={"content-type": "application/json"})
+    assert broken.status_code == 422 and "JSON" in broken.json()["error"]
+    assert httpx.post(url, content=b"text=hi", headers={"content-type": "text/plain"}).status_code == 415
+
+
+def test_reload_needs_the_key_and_keeps_the_policy_when_the_file_is_broken(agent_service):
+    url, path = agent_service["url"] + "/admin/reload", agent_service["policy"]
+    assert httpx.post(url).status_code == 401
+    assert httpx.post(url, headers={"X-API-Key": "wrong"}).status_code == 403
+    good = path.read_text()
+    before = httpx.get(agent_service["url"] + "/model").json()["policy"]["fitted_at"]
+    try:
+        path.write_text(json.dumps({"format": 1}))
+        refused = httpx.post(url, headers={"X-API-Key": API_KEY})
+        assert refused.status_code == 409 and "still using the policy fitted at" in refused.json()["error"]
+        assert post(agent_service["url"], "/predict", {"text": "printer broken"}).status_code == 200
+    finally:
+        path.write_text(good)
+    ok = httpx.post(url, headers={"X-API-Key": API_KEY})
+    assert ok.status_code == 200 and ok.json()["previous_fitted_at"] == before
+
+
+def test_metrics_count_routes_review_flags_and_personal_data(agent_service):
+    post(agent_service["url"], "/predict", {"text": PII_TICKET})
+    text = httpx.get(agent_service["url"] + "/metrics").text
+    assert 'callcenterai_agent_pii_entities_total{type="EMAIL"}' in text
+    assert "callcenterai_agent_routes_total{" in text
+    assert 'callcenterai_agent_circuit_open{backend="transformer_svc"} 0.0' in text
+    assert "callcenterai_agent_backend_latency_seconds_bucket" in text
