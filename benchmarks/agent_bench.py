@@ -40,11 +40,13 @@ from callcenterai.stages.fit_routing import halves  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 500
+# Values only, no words around them: the comparison is about what scrubbing does,
+# not about words such as "card" or "password" that rightly move a ticket's label.
 PII = [
-    "Contact me at john.smith@acme.com or +44 20 7946 0958.",
-    "Card 4111 1111 1111 1111 was charged, my password is Summer2024!",
-    "My IP is 192.168.1.254, call (415) 555-0132.",
-    "Refund to DE89 3704 0044 0532 0130 00 please, SSN 536-22-8741.",
+    "john.smith@acme.com +44 20 7946 0958",
+    "4111 1111 1111 1111",
+    "192.168.1.254 (415) 555-0132",
+    "DE89 3704 0044 0532 0130 00 536-22-8741",
 ]
 
 
@@ -162,15 +164,17 @@ def throughput(urls, answers, texts, args, scratch: Path) -> None:
     ]
     stop(proxy)
     print(
-        "\n| round | bare proxy req/s | agent req/s | ratio | agent p50 ms | agent p99 ms | agent non-2xx |"
+        "\n| round | bare proxy req/s | agent req/s | ratio | proxy p50 / p99 ms | agent p50 / p99 ms |"
+        " agent non-2xx |"
     )
     print("|---|---|---|---|---|---|---|")
     ratios = []
     for i, (b, a) in enumerate(rounds, 1):
         ratios.append(a["rps"] / b["rps"])
         print(
-            f"| {i} | {b['rps']:.0f} | {a['rps']:.0f} | {ratios[-1]:.2f} | {a['p50_ms']:.2f} | "
-            f"{a['p99_ms']:.2f} | {a['non_2xx']} |"
+            f"| {i} | {b['rps']:.0f} | {a['rps']:.0f} | {ratios[-1]:.2f} | "
+            f"{b['p50_ms']:.1f} / {b['p99_ms']:.1f} | "
+            f"{a['p50_ms']:.1f} / {a['p99_ms']:.1f} | {a['non_2xx']} |"
         )
     print(
         f"\nmedian single-ticket ratio (agent / bare proxy), {len(routed)} TF-IDF-routed tickets: "

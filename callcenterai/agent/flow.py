@@ -90,18 +90,20 @@ class Agent:
         for entity in scrubbed.entities:
             self.metrics.pii.labels(type=entity.type).inc()
         assert self.detector is not None
-        words = len(normalize_text(scrubbed.text).split())
-        return Ticket(scrubbed, words, self.detector.detect(scrubbed.text))
+        words = len(normalize_text(scrubbed.model_text).split())
+        return Ticket(scrubbed, words, self.detector.detect(scrubbed.model_text))
 
     async def _one(self, kind: str, ticket: Ticket, request_id: str) -> Outcome:
         try:
-            return Outcome(await self.backends[kind].predict(ticket.scrubbed.text, request_id))
+            return Outcome(await self.backends[kind].predict(ticket.scrubbed.model_text, request_id))
         except BackendUnavailable as exc:
             return Outcome(None, exc.reason)
 
     async def _many(self, kind: str, tickets: list[Ticket], request_id: str) -> list[Outcome]:
         try:
-            answer = await self.backends[kind].predict_batch([t.scrubbed.text for t in tickets], request_id)
+            answer = await self.backends[kind].predict_batch(
+                [t.scrubbed.model_text for t in tickets], request_id
+            )
         except BackendUnavailable as exc:
             return [Outcome(None, exc.reason)] * len(tickets)
         return [Outcome({**p, "model": answer["model"]}) for p in answer["predictions"]]
@@ -158,6 +160,7 @@ class Agent:
         scrubbed = self.scrubber.scrub(text)
         return {
             "text": scrubbed.text,
+            "model_text": scrubbed.model_text,
             "entities": [{"type": e.type, "start": e.start, "end": e.end} for e in scrubbed.entities],
             "counts": scrubbed.counts,
         }

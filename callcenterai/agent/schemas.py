@@ -61,7 +61,10 @@ class Span(BaseModel):
 
 
 class Redaction(BaseModel):
-    text: str = Field(description="The text with <TYPE> placeholders: exactly what a model would see.")
+    text: str = Field(description="The text with <TYPE> placeholders where personal data was.")
+    model_text: str = Field(
+        description="Exactly what the models see: the same text with those spans removed."
+    )
     entities: list[Span]
     counts: dict[str, int]
 

@@ -46,11 +46,11 @@ def without_overlaps(found: list[Entity]) -> list[Entity]:
     return merged
 
 
-def replace_spans(text: str, entities: list[Entity]) -> str:
-    """The text with each (non-overlapping, sorted) span replaced by its placeholder."""
+def replace_spans(text: str, entities: list[Entity], typed: bool = True) -> str:
+    """The text with each (non-overlapping, sorted) span replaced by its placeholder, or a space."""
     pieces, position = [], 0
     for entity in entities:
-        pieces += [text[position : entity.start], entity.placeholder]
+        pieces += [text[position : entity.start], entity.placeholder if typed else " "]
         position = entity.end
     pieces.append(text[position:])
     return "".join(pieces)

@@ -13,6 +13,9 @@ import os
 # The e-mail recogniser's tldextract would fetch the public-suffix list, with no
 # timeout, on first use; empty means "use the snapshot in the package".
 os.environ["TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"] = ""
+# Presidio picks a device for its NLP engines at import by importing torch when it is
+# installed (hundreds of MB); pattern recognisers need no device.
+os.environ.setdefault("PRESIDIO_DEVICE", "cpu")
 
 from dataclasses import dataclass  # noqa: E402
 from typing import Callable  # noqa: E402

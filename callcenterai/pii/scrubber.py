@@ -11,8 +11,19 @@ from callcenterai.pii.secrets import find_credentials, find_url_secrets, may_hol
 
 @dataclass(frozen=True)
 class Scrubbed:
-    text: str  # with typed placeholders (<EMAIL>, <PHONE>, ...) where personal data was
+    """A ticket without its personal data, in the two forms it leaves the scrubber.
+
+    ``text`` has typed placeholders (<EMAIL>, <PHONE>, ...): what people, logs and
+    the review store see. ``model_text`` has the spans removed: what the models
+    see. The published training tickets carry no personal data and no placeholder
+    words, and "<CARD>" would reach a model as the word "card", which means
+    something in a ticket (an access card); removing the span keeps the ticket
+    as the models learnt such tickets.
+    """
+
+    text: str
     entities: list[Entity] = field(default_factory=list)  # spans in the original text
+    model_text: str = ""
 
     @property
     def counts(self) -> dict[str, int]:
@@ -42,5 +53,5 @@ class Scrubber:
     def scrub(self, text: str) -> Scrubbed:
         entities = self.find(text)
         if not entities:
-            return Scrubbed(text)
-        return Scrubbed(replace_spans(text, entities), entities)
+            return Scrubbed(text, [], text)
+        return Scrubbed(replace_spans(text, entities), entities, replace_spans(text, entities, typed=False))

@@ -48,6 +48,7 @@ def test_a_batch_comes_back_in_order_and_matches_single_answers(agent_service):
 def test_redact_shows_what_leaves_the_agent_and_classifies_nothing(agent_service):
     body = post(agent_service["url"], "/redact", {"text": PII_TICKET}).json()
     assert body["text"] == "Hi, my laptop won't boot. Mail <EMAIL> or call <PHONE>"
+    assert body["model_text"] == "Hi, my laptop won't boot. Mail   or call  "
     assert [(e["type"], PII_TICKET[e["start"] : e["end"]]) for e in body["entities"]] == [
         ("EMAIL", "jane.doe@corp.example.com"),
         ("PHONE", "+44 20 7946 0958"),
