@@ -85,9 +85,7 @@ class Backend:
         headers = {"content-type": "application/json", "x-request-id": request_id}
         started = time.perf_counter()
         try:
-            response = await self.client.post(
-                self.url + path, content=orjson.dumps(payload), headers=headers, timeout=timeout
-            )
+            response = await self._send(path, payload, headers, timeout)
         except httpx.TimeoutException:
             self._open(f"no answer within {timeout:.1f} s", "timeout")
             raise BackendUnavailable(self.name, self.state.reason) from None
@@ -104,6 +102,17 @@ class Backend:
             raise BackendUnavailable(self.name, f"refused the ticket ({response.status_code}: {message})")
         self._latency["batch" if path.endswith("batch") else "one"].observe(time.perf_counter() - started)
         return orjson.loads(response.content)
+
+    async def _send(self, path: str, payload: dict, headers: dict, timeout: float) -> httpx.Response:
+        """POST once more when a pooled connection turns out closed: the backend ends idle
+        keep-alive connections, and one can close just as it is reused. Timeouts are not
+        retried (that would cost the timeout twice)."""
+        body = orjson.dumps(payload)
+        try:
+            return await self.client.post(self.url + path, content=body, headers=headers, timeout=timeout)
+        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+            self.metrics.backend_errors.labels(backend=self.name, error="stale_connection").inc()
+            return await self.client.post(self.url + path, content=body, headers=headers, timeout=timeout)
 
     async def predict(self, text: str, request_id: str) -> dict:
         return await self._post("/predict", {"text": text}, 1, request_id)

@@ -59,23 +59,24 @@ def test_the_agent_image_carries_no_model_library_and_no_registry_client():
     }, names
 
 
-def test_the_agent_imports_nothing_its_image_lacks():
-    """Import the agent in a fresh process and list the top-level packages it loaded."""
+def test_the_agent_runs_without_what_its_image_lacks():
+    """The agent in a fresh process where the model libraries cannot be imported, as in its image.
+
+    Here they are installed (the pipeline needs them), and spaCy's thinc imports torch
+    whenever it can; blocking them shows the agent neither needs nor loads them.
+    """
+    absent = ["torch", "transformers", "onnxruntime", "sklearn", "mlflow", "scipy", "pandas", "dvc", "skops"]
     probe = (
-        "import sys, services.agent.app; " "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+        f"import sys\nfor name in {absent!r}: sys.modules[name] = None\n"
+        "from fastapi.testclient import TestClient\n"
+        "import services.agent.app as agent\n"
+        "with TestClient(agent.app) as client:\n"
+        "    body = client.post('/redact', json={'text': 'mail jane@corp.example.com'}).json()\n"
+        "print(body['text'])\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=PROJECT_ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    loaded = set(result.stdout.split())
-    # presidio's device detector imports torch when it happens to be installed (it is here, not in the image).
-    assert not loaded & {"mlflow", "sklearn", "onnxruntime", "dvc", "pandas", "skops"}, loaded & {
-        "mlflow",
-        "sklearn",
-        "onnxruntime",
-        "dvc",
-        "pandas",
-        "skops",
-    }
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "mail <EMAIL>"
 
 
 def test_transformer_service_image_installs_neither_torch_nor_transformers():
