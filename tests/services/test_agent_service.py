@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from callcenterai.routing.policy import fingerprint_of
 from tests.services.conftest import API_KEY
 
 PII_TICKET = "Hi, my laptop won't boot. Mail jane.doe@corp.example.com or call +44 20 7946 0958"
@@ -65,9 +66,12 @@ def test_no_raw_personal_data_in_the_agent_log(agent_service):
 def test_ready_and_model_name_both_backends_and_the_policy(agent_service):
     ready = httpx.get(agent_service["url"] + "/ready").json()
     assert ready["ready"] and set(ready["backends"]) == {"tfidf_svc", "transformer_svc"}
-    assert "warning" not in ready
     models = httpx.get(agent_service["url"] + "/model").json()
-    assert models["policy_matches"] == {"tfidf": True, "transformer": True}
+    # Other tests may have swapped another version into a shared service: compare with what it serves.
+    served = {k: fingerprint_of(b["card"]["file_sha256"]) for k, b in models["backends"].items()}
+    fitted = {k: m["fingerprint"] for k, m in models["policy"]["fitted_for"].items()}
+    assert models["policy_matches"] == {k: served[k] == fitted[k] for k in served}
+    assert ("warning" in ready) == (not all(models["policy_matches"].values()))
     assert 0.0 <= models["policy"]["tfidf_threshold"] <= 1.0 + 1e-6
     assert models["backends"]["tfidf"]["card"]["kind"] == "tfidf"
     assert models["backends"]["transformer"]["card"]["kind"] == "transformer"
@@ -121,3 +125,33 @@ def test_metrics_count_routes_review_flags_and_personal_data(agent_service):
     assert "callcenterai_agent_routes_total{" in text
     assert 'callcenterai_agent_circuit_open{backend="transformer_svc"} 0.0' in text
     assert "callcenterai_agent_backend_latency_seconds_bucket" in text
+
+
+def test_a_policy_fitted_for_other_models_is_served_with_a_warning(agent_service):
+    url, path = agent_service["url"], agent_service["policy"]
+    before = httpx.get(url + "/model").json()["policy_matches"]
+    good = path.read_text()
+    policy = json.loads(good)
+    policy["fitted_for"]["transformer"]["fingerprint"] = "0" * 64
+    try:
+        path.write_text(json.dumps(policy))
+        reloaded = httpx.post(url + "/admin/reload", headers={"X-API-Key": API_KEY}).json()
+        assert reloaded["policy_matches"] == {"tfidf": before["tfidf"], "transformer": False}
+        ready = httpx.get(url + "/ready")
+        assert ready.status_code == 200 and "fitted for another transformer model" in ready.json()["warning"]
+        assert (
+            'callcenterai_agent_policy_mismatch{backend="transformer_svc"} 1.0'
+            in httpx.get(url + "/metrics").text
+        )
+    finally:
+        path.write_text(good)
+        httpx.post(url + "/admin/reload", headers={"X-API-Key": API_KEY})
+    assert httpx.get(url + "/model").json()["policy_matches"] == before
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(agent_service):
+    body = b'{"text": "' + b"a" * 1_100_000 + b'"}'
+    response = httpx.post(
+        agent_service["url"] + "/predict", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413 and "limit" in response.json()["error"]
