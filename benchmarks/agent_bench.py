@@ -1,6 +1,6 @@
 """The agent through the real services, side by side with its baselines, in one run.
 
-  .venv/bin/python benchmarks/agent_bench.py [--seconds 20] [--rounds 3] [--soak-seconds 60]
+  .venv/bin/python -m benchmarks.agent_bench [--seconds 20] [--rounds 3] [--soak-seconds 60]
 
 Needs `wrk`, the pipeline's models/tfidf, models/transformer and models/routing.
 Starts tfidf_svc, transformer_svc, the agent and a bare FastAPI proxy to tfidf_svc
@@ -31,12 +31,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.service_bench import LUA, rss_mb, start, stop, wrk  # noqa: E402
-from callcenterai.config import load_section  # noqa: E402
-from callcenterai.routing.params import FitRoutingParams  # noqa: E402
-from callcenterai.routing.policy import read_policy  # noqa: E402
-from callcenterai.stages.fit_routing import halves  # noqa: E402
+from benchmarks.service_bench import LUA, rss_mb, start, stop, wrk
+from callcenterai.config import load_section
+from callcenterai.routing.params import FitRoutingParams
+from callcenterai.routing.policy import read_policy
+from callcenterai.stages.fit_routing import halves
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 500

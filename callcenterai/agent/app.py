@@ -17,6 +17,7 @@ from callcenterai.agent.backends import Backend, probe_forever
 from callcenterai.agent.decisions import ENSEMBLE
 from callcenterai.agent.flow import Agent
 from callcenterai.agent.metrics import AgentMetrics
+from callcenterai.agent.review_writer import ReviewWriter
 from callcenterai.agent.schemas import AgentBatchPrediction, AgentModels, AgentPrediction, Redaction
 from callcenterai.agent.settings import AgentSettings
 from callcenterai.pii.scrubber import Scrubber
@@ -127,9 +128,12 @@ def lifespan_of(agent: Agent, client: httpx.AsyncClient, settings: AgentSettings
             agent.policy_error = str(exc)  # /ready says why; /admin/reload tries again
         backends = list(agent.backends.values())
         await asyncio.gather(*(b.probe() for b in backends))
-        prober = asyncio.create_task(probe_forever(backends, settings.probe_seconds))
+        tasks = [asyncio.create_task(probe_forever(backends, settings.probe_seconds))]
+        if agent.reviews is not None:
+            tasks.append(asyncio.create_task(agent.reviews.run()))
         yield
-        prober.cancel()
+        for task in tasks:
+            task.cancel()
         await client.aclose()
 
     return lifespan
@@ -147,7 +151,8 @@ def create_app(settings: AgentSettings) -> FastAPI:
         kind: Backend(kind, url, client, metrics, settings.backend_timeout, settings.backend_timeout_per_text)
         for kind, url in (("tfidf", settings.tfidf_url), ("transformer", settings.transformer_url))
     }
-    agent = Agent(Scrubber(names=settings.pii_names), backends, metrics, settings.policy_path)
+    reviews = ReviewWriter(settings.database_url, metrics) if settings.database_url else None
+    agent = Agent(Scrubber(names=settings.pii_names), backends, metrics, settings.policy_path, reviews)
     predict_request, batch_request = request_models(settings.max_text_chars, settings.max_batch)
     app = FastAPI(
         title="CallCenterAI agent",

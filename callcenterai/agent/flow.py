@@ -21,8 +21,16 @@ log = logging.getLogger("callcenterai.agent")
 
 
 class Agent:
-    def __init__(self, scrubber: Scrubber, backends: dict[str, Backend], metrics: AgentMetrics, policy_path):
+    def __init__(
+        self,
+        scrubber: Scrubber,
+        backends: dict[str, Backend],
+        metrics: AgentMetrics,
+        policy_path,
+        reviews=None,
+    ):
         self.scrubber, self.backends, self.metrics = scrubber, backends, metrics
+        self.reviews = reviews  # a ReviewWriter, or None: flagged tickets are not stored
         self.policy_path = policy_path
         self.policy: RoutingPolicy | None = None
         self.detector: LanguageDetector | None = None
@@ -109,13 +117,22 @@ class Agent:
         return [Outcome({**p, "model": answer["model"]}) for p in answer["predictions"]]
 
     def _decided(
-        self, policy: RoutingPolicy, ticket: Ticket, tfidf: Outcome, transformer: Outcome | None
+        self,
+        policy: RoutingPolicy,
+        ticket: Ticket,
+        tfidf: Outcome,
+        transformer: Outcome | None,
+        request_id: str,
     ) -> dict:
         try:
             answer = decide(policy, ticket, tfidf, transformer)
         except LookupError:
             raise HTTPException(503, self._none_left()) from None
         self._record(answer)
+        if answer["needs_review"] and self.reviews is not None:
+            self.reviews.offer(
+                {**review_record(answer, ticket, tfidf, transformer), "request_id": request_id}
+            )
         return answer
 
     def _record(self, answer: dict) -> None:
@@ -141,7 +158,7 @@ class Agent:
             tfidf, transformer = await self._one("tfidf", ticket, request_id), None
             if needs_transformer(policy, ticket, tfidf):
                 transformer = await self._one("transformer", ticket, request_id)
-        return self._decided(policy, ticket, tfidf, transformer)
+        return self._decided(policy, ticket, tfidf, transformer, request_id)
 
     async def batch(self, texts: list[str], request_id: str) -> list[dict]:
         policy = self._policy_now()
@@ -154,7 +171,7 @@ class Agent:
             answers = await self._many("transformer", [tickets[i] for i in wanted], request_id)
             for i, outcome in zip(wanted, answers):
                 transformer[i] = outcome
-        return [self._decided(policy, t, tfidf[i], transformer[i]) for i, t in enumerate(tickets)]
+        return [self._decided(policy, t, tfidf[i], transformer[i], request_id) for i, t in enumerate(tickets)]
 
     def redact(self, text: str) -> dict:
         scrubbed = self.scrubber.scrub(text)
@@ -164,3 +181,20 @@ class Agent:
             "entities": [{"type": e.type, "start": e.start, "end": e.end} for e in scrubbed.entities],
             "counts": scrubbed.counts,
         }
+
+
+def review_record(answer: dict, ticket: Ticket, tfidf: Outcome, transformer: Outcome | None) -> dict:
+    """What the review store keeps of a flagged ticket: redacted text, both models' view, the route."""
+    used = {kind: o.answer for kind, o in (("tfidf", tfidf), ("transformer", transformer)) if o and o.answer}
+    return {
+        "text": ticket.scrubbed.text,
+        "suggested_label": answer["label"],
+        "confidence": answer["confidence"],
+        "review_reason": answer["review_reason"],
+        "route_model": answer["route"]["model"],
+        "route_reasons": answer["route"]["reasons"],
+        "probabilities": answer["probabilities"],
+        "model_probabilities": {kind: a["probabilities"] for kind, a in used.items()},
+        "model_versions": {kind: a["model"] for kind, a in used.items()},
+        "redacted": answer["redacted"],
+    }

@@ -46,6 +46,12 @@ class AgentMetrics(HttpMetrics):
         self.reloads = Counter(
             "callcenterai_agent_policy_reloads", "Policy reloads by result.", ["result"], registry=r
         )
+        self.review_store = Counter(
+            "callcenterai_agent_review_store",
+            "Flagged tickets for the review store: written, error (database failed), dropped (queue full).",
+            ["result"],
+            registry=r,
+        )
         self.scrub_seconds = Histogram(
             "callcenterai_agent_scrub_seconds",
             "Time to scrub one ticket.",

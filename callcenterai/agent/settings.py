@@ -26,3 +26,5 @@ class AgentSettings(ServiceSettings):
     probe_seconds: float = Field(1.0, gt=0, validation_alias="BACKEND_PROBE_SECONDS")
     backend_connections: int = Field(64, gt=0, validation_alias="BACKEND_MAX_CONNECTIONS")
     pii_names: bool = Field(False, validation_alias="PII_NAMES")
+    # Where flagged tickets go for review (redacted); empty: nowhere.
+    database_url: str = Field(f"sqlite:///{PROJECT_ROOT / 'review.db'}", validation_alias="DATABASE_URL")

@@ -6,7 +6,8 @@ Environment: TFIDF_URL (default http://127.0.0.1:8001), TRANSFORMER_URL (default
 http://127.0.0.1:8002), ROUTING_POLICY (default models/routing/policy.json, written by
 `dvc repro`), CALLCENTERAI_API_KEY (for /admin/reload), BACKEND_TIMEOUT_SECONDS,
 BACKEND_TIMEOUT_PER_TEXT_SECONDS, BACKEND_PROBE_SECONDS, BACKEND_MAX_CONNECTIONS,
-PII_NAMES (1: find person names too; needs requirements-names.txt), MAX_TEXT_CHARS,
+PII_NAMES (1: find person names too; needs requirements-names.txt), DATABASE_URL (the review
+store for flagged tickets; default sqlite:///review.db in the project, empty: none), MAX_TEXT_CHARS,
 MAX_BATCH_SIZE, MAX_BODY_BYTES, CORS_ORIGINS, LOG_LEVEL.
 """
 

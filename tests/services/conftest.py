@@ -113,6 +113,7 @@ def agent_env(policy, tfidf_url: str, transformer_url: str, **extra) -> dict:
         "ROUTING_POLICY": str(policy),
         "CALLCENTERAI_API_KEY": API_KEY,
         "BACKEND_PROBE_SECONDS": "0.2",
+        "DATABASE_URL": "",  # no review store unless a test gives one
         "LOG_LEVEL": "DEBUG",
         **AGENT_LIMITS,
         **extra,
@@ -131,6 +132,12 @@ def policy_copy(trained_project, tmp_path_factory):
 @pytest.fixture(scope="session")
 def agent_service(tfidf_service, transformer_service, policy_copy, tmp_path_factory):
     log = tmp_path_factory.mktemp("agent") / "agent.log"
-    env = agent_env(policy_copy, tfidf_service["url"], transformer_service["url"])
+    folder = log.parent
+    env = agent_env(
+        policy_copy,
+        tfidf_service["url"],
+        transformer_service["url"],
+        DATABASE_URL=f"sqlite:///{folder / 'review.db'}",
+    )
     with running_service("services.agent.app:app", env, log) as url:
-        yield {"url": url, "log": log, "policy": policy_copy}
+        yield {"url": url, "log": log, "policy": policy_copy, "database": folder / "review.db"}

@@ -172,3 +172,23 @@ def test_both_backends_down_is_a_503_naming_both(fault_backends):
     for backend in backends.values():
         backend.start()
     wait_until(lambda: predict(url).status_code == 200, "recovery from both down")
+
+
+def test_a_review_store_that_is_down_never_fails_a_prediction(
+    tfidf_service, transformer_service, policy_copy, tmp_path
+):
+    policy = json.loads(policy_copy.read_text())
+    (tmp_path / "policy.json").write_text(json.dumps({**policy, "review_threshold": 1.01}))  # flag everything
+    env = agent_env(
+        tmp_path / "policy.json",
+        tfidf_service["url"],
+        transformer_service["url"],
+        DATABASE_URL=f"sqlite:///{tmp_path / 'no-such-folder' / 'review.db'}",  # SQLite cannot create it
+    )
+    errors = 'callcenterai_agent_review_store_total{result="error"}'
+    with running_service("services.agent.app:app", env, tmp_path / "agent.log") as url:
+        answers = [predict(url, text) for text in TEXTS]
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert all(a.json()["needs_review"] for a in answers)
+        wait_until(lambda: metric(url, errors) >= 1, "the failed writes to be counted")
+        assert predict(url).status_code == 200

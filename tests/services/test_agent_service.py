@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 import pytest
@@ -155,3 +156,34 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(agent_service)
         agent_service["url"] + "/predict", content=body, headers={"content-type": "application/json"}
     )
     assert response.status_code == 413 and "limit" in response.json()["error"]
+
+
+def test_flagged_tickets_reach_the_review_store_redacted(agent_service):
+    from sqlalchemy.exc import OperationalError
+
+    from callcenterai.review.store import ReviewStore
+
+    texts = [PII_TICKET, "hello", "printer"]
+    answers = post(agent_service["url"], "/predict/batch", {"texts": texts}).json()["predictions"]
+    flagged = [a for a in answers if a["needs_review"]]
+    assert flagged, "the fixture's small models flag some tickets"
+    store = ReviewStore(f"sqlite:///{agent_service['database']}")
+
+    def stored_now():
+        try:
+            return store.pending(limit=1000)
+        except OperationalError:  # the agent has not made the schema yet
+            return []
+
+    deadline = time.monotonic() + 30
+    while len(stored_now()) < len(flagged) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    stored = stored_now()
+    assert len(stored) >= len(flagged)
+    assert all("jane.doe" not in t.text and "7946" not in t.text for t in stored)
+    if answers[0]["needs_review"]:
+        assert any(t.text == "Hi, my laptop won't boot. Mail <EMAIL> or call <PHONE>" for t in stored)
+    raw = agent_service["database"].read_bytes()
+    assert b"jane.doe" not in raw and b"7946 0958" not in raw
+    newest = stored[0]
+    assert set(newest.model_probabilities) <= {"tfidf", "transformer"} and newest.route_reasons

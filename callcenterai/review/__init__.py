@@ -1,0 +1,1 @@
+"""The review store: tickets the agent flagged (redacted), and reviewers' decisions."""

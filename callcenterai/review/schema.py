@@ -1,0 +1,51 @@
+"""The review store's tables (SQLAlchemy 2.0). Alembic migrations create and change them.
+
+Only redacted text is ever stored: the agent writes what its scrubber returned,
+with typed placeholders where personal data was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class FlaggedTicket(Base):
+    __tablename__ = "flagged_tickets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    request_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, doc="Redacted: typed placeholders where personal data was.")
+    suggested_label: Mapped[str] = mapped_column(String(100), index=True)
+    confidence: Mapped[float] = mapped_column(Float)
+    review_reason: Mapped[str] = mapped_column(String(50), index=True)
+    route_model: Mapped[str] = mapped_column(String(20))
+    route_reasons: Mapped[list] = mapped_column(JSON)
+    probabilities: Mapped[dict] = mapped_column(JSON, doc="The final (routed) probabilities.")
+    model_probabilities: Mapped[dict] = mapped_column(JSON, doc="Per model kind: its own probabilities.")
+    model_versions: Mapped[dict] = mapped_column(JSON, doc="Per model kind: name and version.")
+    redacted: Mapped[dict] = mapped_column(JSON, doc="Personal data removed: counts by type.")
+    reviews: Mapped[list[Review]] = relationship(back_populates="ticket", order_by="Review.decided_at")
+
+
+class Review(Base):
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("flagged_tickets.id"), index=True)
+    reviewer: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(100))
+    agreed: Mapped[bool] = mapped_column(Boolean, doc="The reviewer kept the suggested label.")
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    ticket: Mapped[FlaggedTicket] = relationship(back_populates="reviews")

@@ -1,0 +1,110 @@
+"""The review store through SQLAlchemy: a SQLite file by default, PostgreSQL by DATABASE_URL.
+
+The schema is Alembic's to create and change (``migrate``), never ``create_all``:
+a deployment's database moves forward by migrations only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+
+from callcenterai.config import PROJECT_ROOT
+from callcenterai.errors import UserError
+from callcenterai.review.schema import FlaggedTicket, Review
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class ReviewError(UserError, ValueError):
+    """A decision the store cannot record (unknown ticket, unknown label)."""
+
+
+def default_url() -> str:
+    return f"sqlite:///{PROJECT_ROOT / 'review.db'}"
+
+
+class ReviewStore:
+    def __init__(self, url: str | None = None):
+        self.url = url or default_url()
+        # SQLite: wait for a writer instead of failing at once; other databases: drop dead connections.
+        connect_args = {"timeout": 5} if self.url.startswith("sqlite") else {}
+        self.engine = create_engine(self.url, pool_pre_ping=True, connect_args=connect_args)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest revision (creating it on an empty database)."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def add_flagged(self, records: list[dict]) -> int:
+        with self.sessions.begin() as session:
+            session.add_all(FlaggedTicket(**record) for record in records)
+        return len(records)
+
+    def pending(
+        self, label: str | None = None, reason: str | None = None, limit: int = 50
+    ) -> list[FlaggedTicket]:
+        """Flagged tickets no one has reviewed yet, newest first."""
+        query = select(FlaggedTicket).where(~FlaggedTicket.reviews.any())
+        if label:
+            query = query.where(FlaggedTicket.suggested_label == label)
+        if reason:
+            query = query.where(FlaggedTicket.review_reason == reason)
+        query = query.order_by(FlaggedTicket.created_at.desc(), FlaggedTicket.id.desc()).limit(limit)
+        with self.sessions() as session:
+            return list(session.scalars(query))
+
+    def record_review(self, ticket_id: int, reviewer: str, label: str, labels: list[str]) -> Review:
+        if label not in labels:
+            raise ReviewError(f"unknown label {label!r}; expected one of {', '.join(labels)}")
+        with self.sessions.begin() as session:
+            ticket = session.get(FlaggedTicket, ticket_id)
+            if ticket is None:
+                raise ReviewError(f"no flagged ticket {ticket_id}")
+            review = Review(
+                ticket=ticket, reviewer=reviewer, label=label, agreed=label == ticket.suggested_label
+            )
+            session.add(review)
+        return review
+
+    def counts(self, since: dt.datetime) -> dict:
+        """Pending tickets, reviews since ``since``, and how often reviewers kept the model's label."""
+        with self.sessions() as session:
+            pending = session.scalar(select(func.count(FlaggedTicket.id)).where(~FlaggedTicket.reviews.any()))
+            recent = session.scalar(select(func.count(Review.id)).where(Review.decided_at >= since))
+            total, agreed = session.execute(select(func.count(Review.id), func.sum(Review.agreed))).one()
+        return {
+            "pending": int(pending or 0),
+            "reviewed_since": int(recent or 0),
+            "agreement": (int(agreed or 0) / total) if total else None,
+        }
+
+    def reviewed(self) -> list[tuple[str, str, str]]:
+        """(redacted text, label, decided at) for every reviewed ticket, its latest decision winning."""
+        latest = (
+            select(Review.ticket_id, func.max(Review.id).label("review_id"))
+            .group_by(Review.ticket_id)
+            .subquery()
+        )
+        query = (
+            select(FlaggedTicket.text, Review.label, Review.decided_at)
+            .join(latest, latest.c.ticket_id == FlaggedTicket.id)
+            .join(Review, Review.id == latest.c.review_id)
+            .order_by(Review.decided_at, Review.id)
+        )
+        with self.sessions() as session:
+            return [(text, label, str(at)) for text, label, at in session.execute(query)]
+
+
+__all__ = ["ReviewStore", "ReviewError", "SQLAlchemyError", "default_url"]
