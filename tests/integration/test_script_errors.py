@@ -22,6 +22,9 @@ WITHOUT_DATA = [
     (["scripts/mlflow_registry.py", "list", "--model", "bogus"], "invalid choice: 'bogus'"),
     (["scripts/mlflow_server.py", "--port", "abc"], "invalid int value: 'abc'"),
     (["scripts/mlflow_server.py", "--host", "0.0.0.0"], "without authentication"),
+    (["scripts/fit_routing.py", "t.csv", "a", "b"], "the following arguments are required"),
+    (["scripts/fit_routing.py", "missing.csv", "a", "b", "c", "d"], "missing.csv"),
+    (["scripts/export_feedback.py", "--bogus"], "unrecognized arguments: --bogus"),
     (["setup_mlops.py", "--bogus"], "unrecognized arguments"),
 ]
 

@@ -1,0 +1,48 @@
+"""Reviewed tickets as training data: the CSV that ``prepare`` will add to the training split.
+
+Columns are the raw data's (``Document``, ``Topic_group``, from the ``prepare``
+section's names) plus when the decision was made. The text is what the models
+saw: the redacted text with its placeholders removed, as the agent sends it.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from callcenterai.errors import UserError
+from callcenterai.fileio import staged_files
+from callcenterai.review.store import ReviewStore
+
+_PLACEHOLDER = re.compile(r"<[A-Z_]+>")
+
+
+class ExportError(UserError, RuntimeError):
+    """The review store could not be read."""
+
+
+def model_text(redacted: str) -> str:
+    return " ".join(_PLACEHOLDER.sub(" ", redacted).split())
+
+
+def export_reviewed(store: ReviewStore, out: Path, text_column: str, label_column: str) -> int:
+    """Write every reviewed ticket (its latest decision) to ``out``, atomically; returns the count."""
+    url = store.engine.url
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).is_file():
+        # Connecting would create an empty database file where none was meant to be.
+        raise ExportError(f"no review store at {url.database}: set DATABASE_URL or --database-url")
+    try:
+        rows = store.reviewed()
+    except SQLAlchemyError as exc:
+        raise ExportError(
+            f"cannot read the review store at {store.engine.url!r}: {exc.__class__.__name__}"
+        ) from None
+    with staged_files(Path(out)) as (staged,):
+        with open(staged, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([text_column, label_column, "reviewed_at"])
+            writer.writerows((model_text(text), label, at) for text, label, at in rows)
+    return len(rows)
