@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from callcenterai.config import load_section  # noqa: E402
 from callcenterai.evaluation import coverage_at_accuracy  # noqa: E402
 from callcenterai.models.loading import load_model  # noqa: E402
-from callcenterai.routing.fitting import Routing, Scores, review_threshold  # noqa: E402
+from callcenterai.routing.fitting import Routing, review_threshold  # noqa: E402
 from callcenterai.routing.params import FitRoutingParams  # noqa: E402
 from callcenterai.stages.fit_routing import halves, scores_of  # noqa: E402
 
@@ -32,8 +32,7 @@ def main() -> None:
     test = pd.read_csv(ROOT / "data/processed/test.csv", dtype=str, keep_default_na=False)
     labels = sorted(test.label.unique())
     models = [load_model(ROOT / "models" / kind) for kind in ("tfidf", "transformer")]
-    raw = scores_of(test.text.tolist(), labels, *models)
-    scores = Scores(raw.tfidf, raw.transformer, test.label.map(labels.index).to_numpy(), raw.words)
+    scores = scores_of(test, labels, *models)
     fit_rows, held_rows = halves(scores.truth, params)
     fit, held = scores.subset(fit_rows), scores.subset(held_rows)
     target = params.target_auto_accuracy

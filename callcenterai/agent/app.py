@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 
 from callcenterai import __version__
 from callcenterai.agent.backends import Backend, probe_forever
-from callcenterai.agent.decisions import ENSEMBLE
+from callcenterai.agent.decisions import batch_ref
 from callcenterai.agent.flow import Agent
 from callcenterai.agent.metrics import AgentMetrics
 from callcenterai.agent.review_writer import ReviewWriter
@@ -26,6 +26,7 @@ from callcenterai.serving.auth import api_key_required
 from callcenterai.serving.middleware import install_middleware
 from callcenterai.serving.probes import probe_router
 from callcenterai.serving.responses import ADMIN_ERRORS, ERRORS, JSONBytes, install_error_handlers
+from callcenterai.serving.schemas import request_models
 
 JSON_PATHS = {"/predict", "/predict/batch", "/redact"}
 
@@ -49,14 +50,8 @@ def prediction_router(agent: Agent, predict_request, batch_request) -> APIRouter
     async def predict_batch(body: batch_request, request: Request):  # type: ignore[valid-type]
         started = time.perf_counter()
         answers = await agent.batch(body.texts, request.scope["state"]["request_id"])
-        models = {tuple(m.items()) for a in answers for m in map(dict, a["route"]["models"])}
-        model = (
-            dict(next(iter(models)))
-            if len(models) == 1
-            else {"name": "callcenterai", "version": __version__, "kind": ENSEMBLE}
-        )
         latency = round((time.perf_counter() - started) * 1000, 3)
-        return JSONBytes({"predictions": answers, "model": model, "latency_ms": latency})
+        return JSONBytes({"predictions": answers, "model": batch_ref(answers), "latency_ms": latency})
 
     @router.post(
         "/redact",
@@ -140,8 +135,6 @@ def lifespan_of(agent: Agent, client: httpx.AsyncClient, settings: AgentSettings
 
 
 def create_app(settings: AgentSettings) -> FastAPI:
-    from callcenterai.serving.schemas import request_models
-
     metrics = AgentMetrics(settings.service)
     limits = httpx.Limits(
         max_connections=settings.backend_connections, max_keepalive_connections=settings.backend_connections

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from callcenterai import __version__
 from callcenterai.pii.scrubber import Scrubbed
 from callcenterai.routing.language import Language
 from callcenterai.routing.policy import RoutingPolicy
@@ -121,3 +122,11 @@ def _ensemble_ref(tfidf: dict, transformer: dict) -> dict:
         "version": f"{tfidf['version']}+{transformer['version']}",
         "kind": ENSEMBLE,
     }
+
+
+def batch_ref(answers: list[dict]) -> dict:
+    """A batch's ``model``: the one model behind every answer, else the agent's ensemble."""
+    refs = {tuple(sorted(ref.items())) for a in answers for ref in a["route"]["models"]}
+    if len(refs) == 1:
+        return dict(next(iter(refs)))
+    return {"name": "callcenterai", "version": __version__, "kind": ENSEMBLE}

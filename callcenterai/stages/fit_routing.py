@@ -47,8 +47,9 @@ def fitted_model(model: LoadedModel) -> FittedModel:
     )
 
 
-def scores_of(texts: list[str], labels: list[str], tfidf: LoadedModel, transformer: LoadedModel) -> Scores:
-    """Both models' probabilities with columns in ``labels`` order."""
+def scores_of(test, labels: list[str], tfidf: LoadedModel, transformer: LoadedModel) -> Scores:
+    """Both models' probabilities on a processed split, columns in ``labels`` order, and its truth."""
+    texts = test[TEXT].tolist()
     columns = []
     for model in (tfidf, transformer):
         names = list(model.predictor.labels)
@@ -56,7 +57,7 @@ def scores_of(texts: list[str], labels: list[str], tfidf: LoadedModel, transform
             raise UserError(f"{model.card.name} has labels {names}, the test split {labels}")
         columns.append(model.predictor.predict_proba(texts)[:, [names.index(n) for n in labels]])
     words = np.array([len(normalize_text(t).split()) for t in texts])
-    return Scores(columns[0], columns[1], np.zeros(len(texts), int), words)
+    return Scores(columns[0], columns[1], test[LABEL].map(labels.index).to_numpy(), words)
 
 
 def halves(truth: np.ndarray, params: FitRoutingParams) -> tuple[np.ndarray, np.ndarray]:
@@ -114,8 +115,7 @@ def run_fit_routing(
     labels = sorted(test[LABEL].unique())
     tfidf, transformer = (load_model(folder) for folder in model_dirs)
     texts = test[TEXT].tolist()
-    scores = scores_of(texts, labels, tfidf, transformer)
-    scores = Scores(scores.tfidf, scores.transformer, test[LABEL].map(labels.index).to_numpy(), scores.words)
+    scores = scores_of(test, labels, tfidf, transformer)
     detector = LanguageDetector(params.languages, params.language_min_probability, params.language_min_words)
     english = np.array([detector.detect(t).english for t in texts])
     fit_rows, report_rows = halves(scores.truth, params)

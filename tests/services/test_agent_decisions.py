@@ -135,3 +135,12 @@ def test_only_scrubbed_text_reaches_a_backend(tmp_path):
         assert all(secret not in text for text in sent)
     assert one["redacted"] == {"EMAIL": 1, "CARD": 1, "CREDENTIAL": 1}
     assert [b["redacted"] for b in batch] == [one["redacted"], {}]
+
+
+def test_a_batch_names_its_one_model_or_the_ensemble():
+    from callcenterai.agent.decisions import batch_ref
+
+    alone = decide(policy(), ticket(), Outcome(answer("tfidf", 0.9)), None)
+    both = decide(policy(), ticket(), Outcome(answer("tfidf", 0.6)), Outcome(answer("transformer", 0.2)))
+    assert batch_ref([alone, alone]) == alone["model"]
+    assert batch_ref([alone, both])["kind"] == "ensemble"
