@@ -34,20 +34,16 @@ def main() -> None:
     results = [detector.identifier.classify(t.lower()[:SAMPLE_CHARS]) for t in raw]
     other = sum(code != "en" for code, _ in results)
     sure = sum(not detector.detect(t).english for t in raw)
-    print(
-        f"2,000 raw tickets: {other} placed in another language by the top guess, "
-        f"{sure} with probability >= {params.language_min_probability} and >= {params.language_min_words} words"
-    )
-    test = pd.read_csv(ROOT / "data/processed/test.csv", dtype=str, keep_default_na=False).text.tolist()[
-        :3000
-    ]
+    threshold = f"probability >= {params.language_min_probability} and >= {params.language_min_words} words"
+    print(f"2,000 raw tickets: {other} placed in another language by the top guess, {sure} with {threshold}")
+    test_split = pd.read_csv(ROOT / "data/processed/test.csv", dtype=str, keep_default_na=False)
+    test = test_split.text.tolist()[:3000]
     for name, cut in (("whole text", None), (f"first {SAMPLE_CHARS} characters", SAMPLE_CHARS)):
         started = time.perf_counter()
         for text in test:
             detector.identifier.classify(text if cut is None else text[:cut])
-        print(
-            f"{name}: {(time.perf_counter() - started) / len(test) * 1e6:.0f} µs per ticket (3,000 test tickets)"
-        )
+        per_ticket = (time.perf_counter() - started) / len(test) * 1e6
+        print(f"{name}: {per_ticket:.0f} µs per ticket (3,000 test tickets)")
 
 
 if __name__ == "__main__":
