@@ -1,9 +1,12 @@
 """Export the reviewed tickets from the review store to a CSV for the next training run.
 
-Reads DATABASE_URL (default: the project's sqlite:///review.db) and writes
+Reads DATABASE_URL (default: review.db in the current folder, where the agent
+and the web interface write it when run from the project) and writes
 OUTPUT (default data/feedback/reviewed.csv; DVC-tracked, never committed):
 one row per reviewed ticket, its latest decision, in the raw data's columns.
-The file is replaced only when the export succeeds.
+The file is replaced only when the export succeeds. The pipeline runs this
+as its first stage (export_feedback, always run: the database is outside DVC's
+view) with --missing-ok, so a project that never flagged a ticket trains as before.
 """
 
 from __future__ import annotations
@@ -22,7 +25,12 @@ def main(argv=None) -> int:
         "output", nargs="?", type=Path, default=PROJECT_ROOT / "data" / "feedback" / "reviewed.csv"
     )
     parser.add_argument(
-        "--database-url", default=os.environ.get("DATABASE_URL"), help="default: DATABASE_URL"
+        "--database-url",
+        default=os.environ.get("DATABASE_URL") or f"sqlite:///{Path.cwd() / 'review.db'}",
+        help="default: DATABASE_URL, else sqlite:///review.db in the current folder",
+    )
+    parser.add_argument(
+        "--missing-ok", action="store_true", help="no SQLite store yet: write the header only"
     )
     args = parser.parse_args(argv)
     from callcenterai.review.export import export_reviewed
@@ -30,7 +38,11 @@ def main(argv=None) -> int:
 
     columns = load_section("prepare", PrepareParams)
     count = export_reviewed(
-        ReviewStore(args.database_url), args.output, columns.text_column, columns.label_column
+        ReviewStore(args.database_url),
+        args.output,
+        columns.text_column,
+        columns.label_column,
+        missing_ok=args.missing_ok,
     )
     print(f"exported {count} reviewed tickets to {args.output}", file=sys.stderr)
     return 0
