@@ -25,6 +25,7 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -90,6 +91,27 @@ def install(dev: bool) -> None:
             run([python, "-m", "pip", "install", "--quiet", *names])
         stamp.write_text(digest)
     run([venv_python(), "-m", "pip", "install", "--quiet", "--no-deps", "-e", "."])
+    if dev:
+        install_browser_tools()
+
+
+BROWSER_TESTS = ROOT / "tests" / "browser"
+
+
+def install_browser_tools() -> None:
+    """For the web interface's browser tests: Debian's Chromium (Playwright's own browser
+    download cannot work offline) and axe-core from npm (tests/browser/package-lock.json)."""
+    if not Path("/usr/bin/chromium").exists():
+        if not shutil.which("apt-get") or os.geteuid() != 0:
+            fail("the browser tests need Chromium: run `sudo apt-get install -y chromium`, then this again")
+        step("installing Chromium (Debian package chromium)")
+        run(["apt-get", "update", "-qq"])
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"])
+    if not (BROWSER_TESTS / "node_modules" / "axe-core" / "axe.min.js").exists():
+        if not shutil.which("npm"):
+            fail("the browser tests need npm (Node.js) for axe-core: install nodejs and npm, then this again")
+        step("installing axe-core for the browser tests (npm ci)")
+        run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", BROWSER_TESTS])
 
 
 # A one-epoch model on 2,000 rows is less sure of itself than the full one, so int8

@@ -20,8 +20,10 @@ SHARED_CSV = PROJECT_ROOT.parent / "shared" / "data" / RAW_NAME
 PULLED_CSV = PROJECT_ROOT / "data" / "raw" / RAW_NAME
 
 
-def run_script(*args, cwd: Path = PROJECT_ROOT, env: dict | None = None, timeout: int = 600):
-    """Run ``python <args>`` as a user would; returns the CompletedProcess."""
+def run_script(
+    *args, cwd: Path = PROJECT_ROOT, env: dict | None = None, timeout: int = 600, input: str | None = None
+):
+    """Run ``python <args>`` as a user would (``input`` on its stdin); returns the CompletedProcess."""
     full_env = {**os.environ, "DVC_NO_ANALYTICS": "1", **(env or {})}
     full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env.get("PATH", "")
     return subprocess.run(
@@ -31,6 +33,7 @@ def run_script(*args, cwd: Path = PROJECT_ROOT, env: dict | None = None, timeout
         capture_output=True,
         text=True,
         timeout=timeout,
+        input=input,
     )
 
 
@@ -135,6 +138,10 @@ SLOW_FIXTURES = {
     "agent_service",
     "fuzzed",
     "fault_backends",
+    "reviewers_file",
+    "fixture_mlflow_server",
+    "web_service",
+    "browser_page",
 }
 
 

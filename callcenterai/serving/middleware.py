@@ -120,13 +120,13 @@ class RequestMiddleware:
         handler = self.fast_paths.get(scope["path"])
         answer = await handler(body, scope["state"]["request_id"]) if handler else None
         if answer is None:
-            return await self.app(scope, _replay(body, receive), send)
+            return await self.app(scope, replay_receive(body, receive), send)
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
 
 
-def _replay(body: bytes, receive):
+def replay_receive(body: bytes, receive):
     """A receive that hands the app the body already read, then defers to the real one."""
     replayed = False
 

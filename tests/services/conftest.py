@@ -141,3 +141,46 @@ def agent_service(tfidf_service, transformer_service, policy_copy, tmp_path_fact
     )
     with running_service("services.agent.app:app", env, log) as url:
         yield {"url": url, "log": log, "policy": policy_copy, "database": folder / "review.db"}
+
+
+# The web interface, in front of the agent above, with one reviewer and the fixture's MLflow store served.
+REVIEWER, REVIEWER_PASSWORD = "alice", "a-test-password-not-a-secret"
+
+
+@pytest.fixture(scope="session")
+def reviewers_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("reviewers") / "reviewers.txt"
+    result = run_script(
+        "scripts/add_reviewer.py", REVIEWER, "--file", path, "--password-stdin", input=REVIEWER_PASSWORD
+    )
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+@pytest.fixture(scope="session")
+def fixture_mlflow_server(trained_project, registry_env):
+    """A real `mlflow server` over the fixture project's store (registered and promoted models)."""
+    from tests.registry.conftest import running_mlflow_server
+
+    folder, _ = trained_project
+    with running_mlflow_server(folder) as url:
+        yield url
+
+
+WEB_LIMITS = {"MAX_UPLOAD_BYTES": "200000", "MAX_UPLOAD_ROWS": "300", "MAX_TEXT_CHARS": "200"}
+
+
+@pytest.fixture(scope="session")
+def web_service(agent_service, reviewers_file, fixture_mlflow_server, tmp_path_factory):
+    log = tmp_path_factory.mktemp("web") / "web.log"
+    env = {
+        "AGENT_URL": agent_service["url"],
+        "DATABASE_URL": f"sqlite:///{agent_service['database']}",
+        "REVIEWERS_FILE": str(reviewers_file),
+        "SESSION_SECRET": "s" * 40,
+        "MLFLOW_TRACKING_URI": fixture_mlflow_server,
+        "AGENT_BATCH_SIZE": AGENT_LIMITS["MAX_BATCH_SIZE"],
+        **WEB_LIMITS,
+    }
+    with running_service("services.web_interface.app:app", env, log) as url:
+        yield {"url": url, "log": log, "database": agent_service["database"], "env": env}

@@ -1,0 +1,126 @@
+"""The web interface's FastAPI app: server-rendered pages (Jinja2, htmx vendored) over the agent.
+
+No ``from __future__ import annotations``: FastAPI reads the route signatures.
+"""
+
+import contextlib
+import logging
+import secrets
+from pathlib import Path
+
+import anyio
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from callcenterai import __version__
+from callcenterai.config import LABELS
+from callcenterai.review.store import ReviewStore
+from callcenterai.serving.metrics import HttpMetrics
+from callcenterai.serving.middleware import install_middleware
+from callcenterai.serving.probes import probe_router
+from callcenterai.web.accounts import read_reviewers
+from callcenterai.web.agent_client import AgentClient
+from callcenterai.web.batch import Jobs
+from callcenterai.web.pages import batch_router, models_router, page_router
+from callcenterai.web.review_pages import review_router, start_of_today
+from callcenterai.web.security import SecurityHeaders, csrf_token, reviewer_of
+from callcenterai.web.settings import WebSettings
+
+HERE = Path(__file__).parent
+log = logging.getLogger("callcenterai.web")
+
+
+class WebContext:
+    """What the routes share: settings, templates, the agent client, batch jobs and the review store."""
+
+    def __init__(self, settings: WebSettings):
+        self.settings = settings
+        self.templates = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .html
+        self.agent = AgentClient(settings.agent_url, settings.agent_timeout, settings.agent_batch)
+        self.jobs = Jobs()
+        self.store = ReviewStore(settings.database_url)
+        self.reviewers = read_reviewers(settings.reviewers_file)
+        self.labels = LABELS
+        self.store_ready = False
+
+    def render(self, request: Request, name: str, context: dict | None = None, status: int = 200):
+        base = {"csrf": csrf_token(request), "reviewer": reviewer_of(request), "path": request.url.path}
+        return self.templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status)
+
+    async def classify_access(self, request: Request) -> None:
+        if self.settings.classify_requires_login and reviewer_of(request) is None:
+            raise HTTPException(401, "sign in to classify tickets (CLASSIFY_REQUIRES_LOGIN is on)")
+
+    def queue_page(self, label: str | None, reason: str | None):
+        return self.store.pending(label, reason, limit=50), self.store.counts(start_of_today())
+
+    def readiness(self) -> tuple[bool, dict]:
+        if not self.store_ready:
+            return False, {"service": self.settings.service, "reason": "the review store is not migrated yet"}
+        return True, {"service": self.settings.service}
+
+
+def error_pages(app: FastAPI, web: WebContext) -> None:
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException):
+        if request.headers.get("accept", "").startswith("text/html") or request.headers.get("hx-request"):
+            return web.render(
+                request, "error.html", {"status": exc.status_code, "message": exc.detail}, exc.status_code
+            )
+        return PlainTextResponse(f"{exc.detail}\n", status_code=exc.status_code)
+
+
+def lifespan_of(web: WebContext):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        try:
+            await anyio.to_thread.run_sync(web.store.migrate)
+            web.store_ready = True
+        except Exception as exc:  # noqa: BLE001 - /ready says so; classify and batch still work
+            log.warning("review store unavailable: %s", type(exc).__name__)
+        yield
+        await web.agent.aclose()
+
+    return lifespan
+
+
+def create_app(settings: WebSettings) -> FastAPI:
+    web = WebContext(settings)
+    metrics = HttpMetrics(settings.service)
+    app = FastAPI(
+        title="CallCenterAI web interface",
+        version=__version__,
+        lifespan=lifespan_of(web),
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=HTMLResponse,
+    )
+    app.state.web = web
+    error_pages(app, web)
+    routers = [
+        page_router(web),
+        batch_router(web),
+        models_router(web),
+        review_router(web),
+        probe_router(settings.service, web.readiness, metrics.registry),
+    ]
+    for router in routers:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    install_middleware(app, routers, metrics, settings, json_paths=set())
+    secret = settings.session_secret or secrets.token_urlsafe(32)
+    if settings.session_secret is None:
+        log.warning("SESSION_SECRET is not set: sessions end when this process restarts")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="callcenterai_session",
+        max_age=8 * 3600,
+        same_site="strict",
+        https_only=settings.cookie_secure,
+    )
+    app.add_middleware(SecurityHeaders)
+    return app

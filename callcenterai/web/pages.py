@@ -1,0 +1,119 @@
+"""The open pages: classify one ticket, score a CSV, see the models (no from __future__: FastAPI)."""
+
+import anyio
+import httpx
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from callcenterai.web.agent_client import AgentUnavailable
+from callcenterai.web.batch import UploadError, parse_tickets
+from callcenterai.web.forms import read_limited_form
+from callcenterai.web.registry_view import registry_versions
+from callcenterai.web.security import check_csrf, verify_csrf
+
+
+def page_router(web) -> APIRouter:
+    """``web`` is the app's WebContext: settings, templates, agent, jobs."""
+    router = APIRouter(dependencies=[Depends(web.classify_access)])
+    render = web.render
+
+    @router.get("/", include_in_schema=False)
+    async def home():
+        return RedirectResponse("/classify", status_code=303)
+
+    @router.get("/classify", response_class=HTMLResponse)
+    async def classify_page(request: Request):
+        return render(request, "classify.html")
+
+    @router.post("/classify", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
+    async def classify(request: Request):
+        text = str((await request.form()).get("text", ""))
+        context = {"text": text}
+        if not text.strip():
+            context["error"] = "type or paste a ticket first"
+        elif len(text) > web.settings.max_text_chars:
+            context["error"] = (
+                f"the ticket is {len(text)} characters, over the {web.settings.max_text_chars} limit"
+            )
+        else:
+            try:
+                context["answer"], context["redaction"] = await web.agent.classify(text)
+            except AgentUnavailable as exc:
+                context["error"] = str(exc)
+        status = 200 if "error" not in context else (502 if "agent" in context["error"] else 422)
+        template = "_classify_result.html" if request.headers.get("hx-request") else "classify.html"
+        return render(request, template, context, status)
+
+    return router
+
+
+def batch_router(web) -> APIRouter:
+    router = APIRouter(dependencies=[Depends(web.classify_access)])
+    render = web.render
+
+    @router.get("/batch", response_class=HTMLResponse)
+    async def batch_page(request: Request):
+        return render(request, "batch.html")
+
+    @router.post("/batch", response_class=HTMLResponse)
+    async def upload(request: Request):
+        form = await read_limited_form(request, web.settings.max_upload_bytes)
+        verify_csrf(request, request.headers.get("x-csrf-token") or form.get("csrf_token"))
+        upload = form.get("file")
+        try:
+            if upload is None or isinstance(upload, str):
+                raise UploadError("choose a CSV file to upload")
+            raw = await upload.read()
+            limits = (web.settings.max_upload_rows, web.settings.max_text_chars)
+            texts = await anyio.to_thread.run_sync(parse_tickets, raw, *limits)
+        except UploadError as exc:
+            template = "_batch_job.html" if request.headers.get("hx-request") else "batch.html"
+            return render(request, template, {"error": str(exc)}, 422)
+        job = web.jobs.start(texts, web.agent.score)
+        if request.headers.get("hx-request"):
+            return render(request, "_batch_job.html", {"job": job})
+        return RedirectResponse(f"/batch/{job.id}", status_code=303)
+
+    @router.get("/batch/{job_id}", response_class=HTMLResponse)
+    async def batch_job(request: Request, job_id: str):
+        job = web.jobs.get(job_id)
+        if job is None:
+            return render(request, "batch.html", {"error": "no such batch (it may have expired)"}, 404)
+        template = "_batch_job.html" if request.headers.get("hx-request") else "batch.html"
+        return render(request, template, {"job": job})
+
+    @router.get("/batch/{job_id}/results.csv")
+    async def batch_csv(job_id: str):
+        job = web.jobs.get(job_id)
+        if job is None or not job.done or job.error:
+            return Response("no finished batch with that id\n", status_code=404, media_type="text/plain")
+        headers = {"Content-Disposition": f'attachment; filename="tickets-{job_id[:8]}.csv"'}
+        return Response(job.csv(), media_type="text/csv; charset=utf-8", headers=headers)
+
+    return router
+
+
+def models_router(web) -> APIRouter:
+    router = APIRouter()
+    render = web.render
+
+    @router.get("/models", response_class=HTMLResponse)
+    async def models(request: Request):
+        context = {"mlflow_ui": web.settings.mlflow_ui_url, "grafana": web.settings.grafana_url}
+        try:
+            context["agent"] = await web.agent.models()
+        except AgentUnavailable as exc:
+            context["agent_error"] = str(exc)
+        if web.settings.mlflow_url:
+            try:
+                context["registry"] = await registry_versions(web.agent.client, web.settings.mlflow_url)
+            except httpx.HTTPStatusError as exc:
+                status, said = exc.response.status_code, exc.response.text[:200]
+                context["registry_error"] = f"MLflow at {web.settings.mlflow_url} refused ({status}): {said}"
+            except httpx.HTTPError as exc:
+                context["registry_error"] = (
+                    f"MLflow at {web.settings.mlflow_url} did not answer ({type(exc).__name__})"
+                )
+        return render(request, "models.html", context)
+
+    return router

@@ -1,0 +1,79 @@
+"""Sign-in and the review queue (no from __future__: FastAPI reads the signatures)."""
+
+import datetime as dt
+
+import anyio
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.exc import SQLAlchemyError
+
+from callcenterai.review.store import ReviewError
+from callcenterai.web.accounts import verify
+from callcenterai.web.security import check_csrf, require_reviewer
+
+REASONS = ("low_confidence", "not_english")  # RoutingPolicy.review_reason
+
+
+def review_router(web) -> APIRouter:
+    router = APIRouter()
+    render = web.render
+
+    @router.get("/login", response_class=HTMLResponse)
+    async def login_page(request: Request, next: str = "/review"):
+        return render(request, "login.html", {"next": _local(next)})
+
+    @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
+    async def login(request: Request):
+        form = await request.form()
+        name, password = str(form.get("name", "")), str(form.get("password", ""))
+        target = _local(str(form.get("next", "/review")))
+        if not await anyio.to_thread.run_sync(verify, web.reviewers, name, password):
+            context = {"error": "wrong name or password", "next": target, "name": name}
+            return render(request, "login.html", context, 401)
+        request.session.clear()  # a new session (and CSRF token) at sign-in: no fixation
+        request.session["reviewer"] = name
+        return RedirectResponse(target, status_code=303)
+
+    @router.post("/logout", dependencies=[Depends(check_csrf)])
+    async def logout(request: Request):
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    @router.get("/review", response_class=HTMLResponse)
+    async def queue(request: Request, label: str = "", reason: str = ""):
+        if "reviewer" not in request.session:
+            return RedirectResponse("/login?next=/review", status_code=303)
+        try:
+            tickets, counts = await anyio.to_thread.run_sync(web.queue_page, label or None, reason or None)
+        except SQLAlchemyError as exc:
+            context = {"error": f"the review store is unavailable ({type(exc).__name__})"}
+            return render(request, "review.html", context, 503)
+        context = {"tickets": tickets, "counts": counts, "label": label, "reason": reason}
+        return render(request, "review.html", {**context, "labels": web.labels, "reasons": REASONS})
+
+    @router.post("/review/{ticket_id}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
+    async def decide(request: Request, ticket_id: int, reviewer: str = Depends(require_reviewer)):
+        label = str((await request.form()).get("label", ""))
+        try:
+            review = await anyio.to_thread.run_sync(
+                web.store.record_review, ticket_id, reviewer, label, list(web.labels)
+            )
+        except ReviewError as exc:
+            return render(request, "_review_done.html", {"error": str(exc), "ticket_id": ticket_id}, 422)
+        if not request.headers.get("hx-request"):
+            return RedirectResponse("/review", status_code=303)
+        return render(request, "_review_done.html", {"review": review, "ticket_id": ticket_id})
+
+    return router
+
+
+def _local(target: str) -> str:
+    """Only a path on this site: a sign-in link cannot send anyone elsewhere."""
+    return (
+        target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/review"
+    )
+
+
+def start_of_today() -> dt.datetime:
+    now = dt.datetime.now(dt.timezone.utc)
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,0 +1,79 @@
+"""Sessions, CSRF and response headers for the web interface.
+
+The session is a signed cookie (Starlette's SessionMiddleware: HttpOnly,
+SameSite=strict, Secure with COOKIE_SECURE=1). Every state-changing request
+carries the session's CSRF token in a form field or the ``X-CSRF-Token``
+header (htmx sends it from ``hx-headers``); a missing or wrong one is a 403.
+The Content-Security-Policy lets the page load nothing from another origin.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from fastapi import HTTPException, Request
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+]
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = request.session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def verify_csrf(request: Request, sent: str | None) -> None:
+    expected = request.session.get("csrf")
+    if not expected or not sent or not hmac.compare_digest(str(sent), expected):
+        raise HTTPException(403, "the form's security token is missing or out of date: reload the page")
+
+
+async def check_csrf(request: Request) -> None:
+    """A dependency for the urlencoded POSTs: the token must match the one in this session.
+
+    The upload reads its multipart body under a size limit first and checks there."""
+    sent = request.headers.get("x-csrf-token")
+    ctype = request.headers.get("content-type", "")
+    if sent is None and ctype.startswith("application/x-www-form-urlencoded"):
+        sent = (await request.form()).get("csrf_token")
+    verify_csrf(request, sent)
+
+
+def reviewer_of(request: Request) -> str | None:
+    return request.session.get("reviewer")
+
+
+def require_reviewer(request: Request) -> str:
+    name = reviewer_of(request)
+    if name is None:
+        raise HTTPException(401, "sign in as a reviewer first")
+    return name
+
+
+class SecurityHeaders:
+    """Pure ASGI: the headers above on every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_headers(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *HEADERS]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

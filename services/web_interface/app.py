@@ -1,0 +1,30 @@
+"""web_interface: the page support staff work in (port 8080). It talks to the agent only.
+
+  uvicorn services.web_interface.app:app --port 8080
+
+Environment: AGENT_URL (default http://127.0.0.1:8000), DATABASE_URL (the review store;
+default sqlite:///review.db in the project), REVIEWERS_FILE (name:argon2-hash lines, from
+scripts/add_reviewer.py; none: nobody can review), SESSION_SECRET (32+ characters; unset:
+random per process), COOKIE_SECURE (1 behind HTTPS), CLASSIFY_REQUIRES_LOGIN, MAX_UPLOAD_BYTES,
+MAX_UPLOAD_ROWS, MAX_TEXT_CHARS, AGENT_BATCH_SIZE, AGENT_TIMEOUT_SECONDS, MLFLOW_TRACKING_URI
+(an http(s) MLflow server, for the models page), MLFLOW_UI_URL, GRAFANA_URL, LOG_LEVEL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from callcenterai.errors import UserError
+from callcenterai.serving.settings import settings_or_exit
+from callcenterai.web.app import create_app
+from callcenterai.web.settings import WebSettings
+
+logging.basicConfig(
+    level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+)
+
+try:
+    app = create_app(settings_or_exit(WebSettings))
+except UserError as exc:  # a reviewers file that cannot be read
+    raise SystemExit(f"error: {exc}") from None

@@ -1,0 +1,193 @@
+"""The web interface over HTTP (a real uvicorn process in front of the real agent): sign-in,
+CSRF, upload limits, the review decision and the models page. The browser tests are apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import httpx
+import pytest
+
+from tests.services.conftest import REVIEWER, REVIEWER_PASSWORD, WEB_LIMITS
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def _client(web_service) -> httpx.Client:
+    return httpx.Client(base_url=web_service["url"], timeout=30, headers={"accept": "text/html"})
+
+
+def _token(client: httpx.Client, path: str = "/classify") -> str:
+    return TOKEN.search(client.get(path).text).group(1)
+
+
+def _signed_in(web_service) -> httpx.Client:
+    client = _client(web_service)
+    form = {"name": REVIEWER, "password": REVIEWER_PASSWORD, "csrf_token": _token(client, "/login")}
+    assert client.post("/login", data=form).status_code == 303
+    return client
+
+
+def test_classify_answers_with_the_agents_route_and_the_redacted_text(web_service):
+    client = _client(web_service)
+    text = "My laptop screen is broken, mail me at jane.doe@example.com"
+    page = client.post("/classify", data={"text": text, "csrf_token": _token(client)})
+    assert page.status_code == 200
+    assert "&lt;EMAIL&gt;" in page.text and "jane.doe@example.com" not in page.text.split("<textarea")[0]
+    assert "Answered by" in page.text and "% sure" in page.text
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_a_post_without_the_sessions_csrf_token_is_refused(web_service):
+    client = _client(web_service)
+    _token(client)
+    assert client.post("/classify", data={"text": "printer jam"}).status_code == 403
+    other = _client(web_service)  # a token from another session is no good either
+    stolen = _token(other)
+    refused = client.post("/classify", data={"text": "printer jam", "csrf_token": stolen + "x"})
+    assert refused.status_code == 403 and "security token" in refused.text
+
+
+def test_the_session_cookie_is_httponly_and_samesite(web_service):
+    response = _client(web_service).get("/classify")
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie
+    assert "secure" not in cookie  # plain HTTP here; COOKIE_SECURE=1 behind HTTPS
+
+
+def test_reviewing_needs_a_signed_in_reviewer(web_service):
+    client = _client(web_service)
+    assert client.get("/review").headers["location"].startswith("/login")
+    token = _token(client)
+    assert client.post("/review/1", data={"label": "Hardware", "csrf_token": token}).status_code == 401
+    wrong = {"name": REVIEWER, "password": "not it", "csrf_token": _token(client, "/login")}
+    assert client.post("/login", data=wrong).status_code == 401
+    unknown = {"name": "mallory", "password": REVIEWER_PASSWORD, "csrf_token": _token(client, "/login")}
+    assert client.post("/login", data=unknown).status_code == 401
+
+
+def test_sign_in_goes_back_only_to_this_site(web_service):
+    client = _client(web_service)
+    form = {"name": REVIEWER, "password": REVIEWER_PASSWORD, "next": "//evil.example/x"}
+    form["csrf_token"] = _token(client, "/login")
+    assert client.post("/login", data=form).headers["location"] == "/review"
+
+
+def _upload(client, content: bytes, token: str, name: str = "tickets.csv"):
+    return client.post("/batch", files={"file": (name, content, "text/csv")}, data={"csrf_token": token})
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "the file is empty"),
+        (b"text\n", "a header but no tickets"),
+        (b"id,subject\n1,x\n", "no ticket column"),
+        (b"text\n\xff\xfe\n", "not UTF-8"),
+        (b'text\n"unclosed\n', "not a readable CSV"),
+        (b"text\n" + b"printer jam\n" * (int(WEB_LIMITS["MAX_UPLOAD_ROWS"]) + 1), "over the limit of"),
+        (b"text\n" + b"x" * (int(WEB_LIMITS["MAX_TEXT_CHARS"]) + 1) + b"\n", "line 2: the ticket is"),
+        (b"text\nok\n   \n", "line 3: the ticket is blank"),
+    ],
+)
+def test_a_bad_upload_is_a_clear_message_not_a_500(web_service, content, message):
+    client = _client(web_service)
+    response = _upload(client, content, _token(client, "/batch"))
+    assert response.status_code == 422 and message in response.text
+
+
+def test_an_upload_over_the_byte_limit_is_refused_before_it_is_read(web_service):
+    client = _client(web_service)
+    big = b"text\n" + b"a" * int(WEB_LIMITS["MAX_UPLOAD_BYTES"])
+    response = _upload(client, big, _token(client, "/batch"))
+    assert response.status_code == 413 and "byte limit" in response.text
+
+    def chunks():  # no Content-Length: the limit holds while the body streams in
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="t.csv"\r\n\r\n'
+        for _ in range(50):
+            yield b"a" * 10_000
+
+    streamed = client.post(
+        "/batch", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"}
+    )
+    assert streamed.status_code == 413
+
+
+def test_a_batch_is_scored_and_downloadable(web_service, sample_frame):
+    client = _client(web_service)
+    texts = [t[:150] for t in sample_frame["Document"].head(12)] + ['=HYPERLINK("http://x")']
+    content = "text\n" + "".join(f'"{t.replace(chr(34), chr(34) * 2)}"\n' for t in texts)
+    response = _upload(client, content.encode(), _token(client, "/batch"))
+    assert response.status_code == 303
+    job = response.headers["location"]
+    for _ in range(200):
+        if "Download results" in client.get(job).text:
+            break
+    download = client.get(job + "/results.csv")
+    assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
+    lines = download.text.splitlines()
+    assert lines[0].startswith("row,label,confidence,model,needs_review") and len(lines) == len(texts) + 1
+    assert lines[-1].endswith('\'=HYPERLINK(""http://x"")"')  # a formula is defused for spreadsheets
+
+
+def flag_ticket(web_service, text: str, label: str) -> int:
+    """A flagged ticket in the review store, as the agent writes one; its id."""
+    from callcenterai.review.store import ReviewStore
+
+    store = ReviewStore(web_service["env"]["DATABASE_URL"])
+    record = {
+        "request_id": "t",
+        "text": text,
+        "suggested_label": label,
+        "confidence": 0.4,
+        "review_reason": "low_confidence",
+        "route_model": "ensemble",
+        "route_reasons": ["low_confidence"],
+        "probabilities": {label: 0.4},
+        "model_probabilities": {},
+        "model_versions": {},
+        "redacted": {},
+    }
+    store.add_flagged([record])
+    return next(t.id for t in store.pending(label=label, limit=500) if t.text == text)
+
+
+def test_a_review_decision_is_recorded_with_who_and_counted(web_service):
+    from callcenterai.review.store import ReviewStore
+
+    store = ReviewStore(web_service["env"]["DATABASE_URL"])
+    ticket_id = flag_ticket(web_service, "cannot open <EMAIL> shared drive", "Access")
+    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1)
+    client = _signed_in(web_service)
+    queue = client.get("/review?reason=low_confidence")
+    assert f"ticket-{ticket_id}" in queue.text and "&lt;EMAIL&gt;" in queue.text
+    before = store.counts(since=since)
+    token = TOKEN.search(queue.text).group(1)
+    bad = client.post(f"/review/{ticket_id}", data={"label": "Gardening", "csrf_token": token})
+    assert bad.status_code == 422 and "unknown label" in bad.text
+    done = client.post(
+        f"/review/{ticket_id}", data={"label": "Storage", "csrf_token": token}, headers={"hx-request": "true"}
+    )
+    assert done.status_code == 200 and f"corrected to <strong>Storage</strong> by {REVIEWER}" in done.text
+    after = store.counts(since=since)
+    assert (
+        after["pending"] == before["pending"] - 1 and after["reviewed_since"] == before["reviewed_since"] + 1
+    )
+    assert f"ticket-{ticket_id}" not in client.get("/review").text
+
+
+def test_the_models_page_lists_registry_versions_and_the_policy(web_service):
+    page = _client(web_service).get("/models")
+    assert page.status_code == 200 and 'id="registry"' in page.text, page.text.split("<h2>")[1]
+    registry = page.text.split('id="registry"')[1].split("</table>")[0]
+    assert "callcenterai-tfidf" in registry.lower() or "tfidf" in registry
+    assert "production" in registry and "staging" in registry
+    assert "Routing policy" in page.text and "MLflow UI" in page.text and "Grafana" in page.text
+
+
+def test_probes_and_metrics(web_service):
+    client = _client(web_service)
+    assert client.get("/ready").status_code == 200
+    metrics = client.get("/metrics").text
+    assert 'callcenterai_requests_total{endpoint="/classify"' in metrics
