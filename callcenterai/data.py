@@ -65,6 +65,17 @@ def _line_of(index: int) -> int:
     return int(index) + 2
 
 
+def check_labels(label: pd.Series, path: Path, params: PrepareParams) -> None:
+    """Every label must be one of params.yaml's; the first that is not is named with its line."""
+    unknown = ~label.isin(params.labels)
+    if unknown.any():
+        row = unknown.idxmax()
+        raise DataValidationError(
+            f"{path}: line {_line_of(row)}: unknown label {label[row]!r} "
+            f"(params.yaml prepare.labels allows: {', '.join(params.labels)})"
+        )
+
+
 def validate_tickets(frame: pd.DataFrame, path: Path, params: PrepareParams) -> None:
     """Check text, labels and duplicates; raise on the first problem found."""
     text, label = frame[params.text_column], frame[params.label_column]
@@ -74,13 +85,7 @@ def validate_tickets(frame: pd.DataFrame, path: Path, params: PrepareParams) -> 
     if blank.any():
         row = blank.idxmax()
         raise DataValidationError(f"{path}: line {_line_of(row)}: blank {params.text_column}")
-    unknown = ~label.isin(params.labels)
-    if unknown.any():
-        row = unknown.idxmax()
-        raise DataValidationError(
-            f"{path}: line {_line_of(row)}: unknown label {label[row]!r} "
-            f"(params.yaml prepare.labels allows: {', '.join(params.labels)})"
-        )
+    check_labels(label, path, params)
     duplicated = text.duplicated(keep="first")
     if duplicated.any():
         row = duplicated.idxmax()

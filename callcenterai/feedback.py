@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from callcenterai.config import PrepareParams
-from callcenterai.data import LABEL, TEXT, DataValidationError, PreparedData, read_csv_strict
+from callcenterai.data import LABEL, TEXT, PreparedData, check_labels, read_csv_strict
 from callcenterai.text import normalize_many
 
 
@@ -22,13 +22,7 @@ def read_feedback(path: Path, params: PrepareParams) -> pd.DataFrame:
     """The reviewed tickets as normalised ``text``/``label`` rows; a header-only file has none."""
     frame = read_csv_strict(path, [params.text_column, params.label_column])
     label = frame[params.label_column]
-    unknown = ~label.isin(params.labels)
-    if unknown.any():
-        row = unknown.idxmax()
-        raise DataValidationError(
-            f"{path}: line {int(row) + 2}: unknown label {label[row]!r} "
-            f"(params.yaml prepare.labels allows: {', '.join(params.labels)})"
-        )
+    check_labels(label, path, params)
     return pd.DataFrame({TEXT: normalize_many(frame[params.text_column]), LABEL: label.to_numpy()})
 
 
