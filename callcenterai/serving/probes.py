@@ -17,7 +17,8 @@ ReadinessCheck = Callable[[], tuple[bool, dict]]
 
 
 def probe_router(service: str, readiness: ReadinessCheck, registry: CollectorRegistry) -> APIRouter:
-    router = APIRouter()
+    # JSON whatever the app's default response class (the web interface's is HTML).
+    router = APIRouter(default_response_class=JSONBytes)
 
     @router.get("/health", response_model=Health, summary="Liveness: the process answers")
     async def health():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -71,6 +72,16 @@ def error_pages(app: FastAPI, web: WebContext) -> None:
                 request, "error.html", {"status": exc.status_code, "message": exc.detail}, exc.status_code
             )
         return PlainTextResponse(f"{exc.detail}\n", status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        return await http_error(request, HTTPException(422, describe_invalid(exc)))
+
+
+def describe_invalid(exc: RequestValidationError) -> str:
+    """One line naming each bad field, for a person reading a page (not the JSON FastAPI sends)."""
+    problems = [f"{error['loc'][-1]}: {error['msg']}" for error in exc.errors()[:3]]
+    return "the request is not valid: " + "; ".join(problems)
 
 
 def lifespan_of(web: WebContext):

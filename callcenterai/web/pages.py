@@ -1,15 +1,36 @@
 """The open pages: classify one ticket, score a CSV, see the models (no from __future__: FastAPI)."""
 
+from typing import Annotated
+
 import anyio
 import httpx
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from callcenterai.web.agent_client import AgentUnavailable
 from callcenterai.web.batch import UploadError, parse_tickets
 from callcenterai.web.forms import read_limited_form
 from callcenterai.web.registry_view import registry_versions
-from callcenterai.web.security import check_csrf, verify_csrf
+from callcenterai.web.security import CsrfField, check_csrf, verify_csrf
+
+# /batch reads its body itself, under the byte limit, so its form is described here for the schema.
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "file": {"type": "string", "format": "binary"},
+                        "csrf_token": {"type": "string"},
+                    },
+                    "required": ["file"],
+                }
+            }
+        },
+    }
+}
 
 
 def page_router(web) -> APIRouter:
@@ -26,8 +47,7 @@ def page_router(web) -> APIRouter:
         return render(request, "classify.html")
 
     @router.post("/classify", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-    async def classify(request: Request):
-        text = str((await request.form()).get("text", ""))
+    async def classify(request: Request, csrf_token: CsrfField = None, text: Annotated[str, Form()] = ""):
         context = {"text": text}
         if not text.strip():
             context["error"] = "type or paste a ticket first"
@@ -55,7 +75,7 @@ def batch_router(web) -> APIRouter:
     async def batch_page(request: Request):
         return render(request, "batch.html")
 
-    @router.post("/batch", response_class=HTMLResponse)
+    @router.post("/batch", response_class=HTMLResponse, openapi_extra=UPLOAD_BODY)
     async def upload(request: Request):
         form = await read_limited_form(request, web.settings.max_upload_bytes)
         verify_csrf(request, request.headers.get("x-csrf-token") or form.get("csrf_token"))

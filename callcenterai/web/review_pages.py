@@ -1,17 +1,20 @@
 """Sign-in and the review queue (no from __future__: FastAPI reads the signatures)."""
 
 import datetime as dt
+from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from callcenterai.review.store import ReviewError
 from callcenterai.web.accounts import verify
-from callcenterai.web.security import check_csrf, require_reviewer
+from callcenterai.web.security import CsrfField, check_csrf, require_reviewer
 
 REASONS = ("low_confidence", "not_english")  # RoutingPolicy.review_reason
+FormText = Annotated[str, Form()]
+TicketId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a database integer
 
 
 def review_router(web) -> APIRouter:
@@ -23,10 +26,14 @@ def review_router(web) -> APIRouter:
         return render(request, "login.html", {"next": _local(next)})
 
     @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-    async def login(request: Request):
-        form = await request.form()
-        name, password = str(form.get("name", "")), str(form.get("password", ""))
-        target = _local(str(form.get("next", "/review")))
+    async def login(
+        request: Request,
+        csrf_token: CsrfField = None,
+        name: FormText = "",
+        password: FormText = "",
+        next: FormText = "/review",
+    ):
+        target = _local(next)
         if not await anyio.to_thread.run_sync(verify, web.reviewers, name, password):
             context = {"error": "wrong name or password", "next": target, "name": name}
             return render(request, "login.html", context, 401)
@@ -35,7 +42,7 @@ def review_router(web) -> APIRouter:
         return RedirectResponse(target, status_code=303)
 
     @router.post("/logout", dependencies=[Depends(check_csrf)])
-    async def logout(request: Request):
+    async def logout(request: Request, csrf_token: CsrfField = None):
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -52,8 +59,13 @@ def review_router(web) -> APIRouter:
         return render(request, "review.html", {**context, "labels": web.labels, "reasons": REASONS})
 
     @router.post("/review/{ticket_id}", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-    async def decide(request: Request, ticket_id: int, reviewer: str = Depends(require_reviewer)):
-        label = str((await request.form()).get("label", ""))
+    async def decide(
+        request: Request,
+        ticket_id: TicketId,
+        csrf_token: CsrfField = None,
+        label: FormText = "",
+        reviewer: str = Depends(require_reviewer),
+    ):
         try:
             review = await anyio.to_thread.run_sync(
                 web.store.record_review, ticket_id, reviewer, label, list(web.labels)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from typing import Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import Form, HTTPException, Request
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -26,6 +27,10 @@ HEADERS = [
 ]
 
 
+# Declared by each form route so its schema is complete; check_csrf is what reads and checks it.
+CsrfField = Annotated[str | None, Form(description="the session's CSRF token (or X-CSRF-Token)")]
+
+
 def csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not token:
@@ -35,7 +40,8 @@ def csrf_token(request: Request) -> str:
 
 def verify_csrf(request: Request, sent: str | None) -> None:
     expected = request.session.get("csrf")
-    if not expected or not sent or not hmac.compare_digest(str(sent), expected):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so a 500).
+    if not expected or not sent or not hmac.compare_digest(str(sent).encode(), expected.encode()):
         raise HTTPException(403, "the form's security token is missing or out of date: reload the page")
 
 

@@ -47,6 +47,15 @@ def test_a_post_without_the_sessions_csrf_token_is_refused(web_service):
     stolen = _token(other)
     refused = client.post("/classify", data={"text": "printer jam", "csrf_token": stolen + "x"})
     assert refused.status_code == 403 and "security token" in refused.text
+    non_ascii = client.post("/classify", data={"text": "printer jam", "csrf_token": "é" * 43})
+    assert non_ascii.status_code == 403  # compared as bytes: not a TypeError
+
+
+def test_the_probes_answer_json_although_the_pages_are_html(web_service):
+    client = _client(web_service)
+    assert client.get("/health").json() == {"status": "ok", "service": "web_interface"}
+    assert client.get("/ready").json()["ready"] is True
+    assert client.get("/classify").headers["content-type"].startswith("text/html")
 
 
 def test_the_session_cookie_is_httponly_and_samesite(web_service):
