@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import logging
 import time
 import uuid
 from collections import OrderedDict
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 from callcenterai.errors import UserError
 
+log = logging.getLogger("callcenterai.web")
 TEXT_COLUMNS = ("text", "Document", "ticket")
 RESULT_COLUMNS = [
     "row",
@@ -41,10 +43,12 @@ def parse_tickets(raw: bytes, max_rows: int, max_chars: int) -> list[str]:
         raise UploadError(f"the file is not UTF-8 text (byte {exc.start})") from None
     if "\x00" in content:
         raise UploadError("the file is not a CSV (it holds NUL bytes)")
+    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
     try:
-        rows = list(csv.reader(io.StringIO(content, newline=""), strict=True))
+        rows = list(reader)
     except csv.Error as exc:
-        raise UploadError(f"not a readable CSV: {exc}") from None
+        hint = ": a quote is opened and never closed" if "end of data" in str(exc) else ""
+        raise UploadError(f"not a readable CSV at line {reader.line_num} ({exc}){hint}") from None
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise UploadError("the file is empty: expected a header row and one ticket per row")
     header = [cell.strip() for cell in rows[0]]
@@ -146,5 +150,8 @@ class Jobs:
                 job.results.extend(answers)
         except UserError as exc:
             job.error = str(exc)
+        except Exception as exc:  # noqa: BLE001 - a page polling this job must hear that it stopped
+            log.error("batch %s stopped: %s", job.id[:8], type(exc).__name__)  # never the texts
+            job.error = f"the batch stopped unexpectedly ({type(exc).__name__}, job {job.id[:8]} in the log)"
         finally:
             job.finished = time.monotonic()

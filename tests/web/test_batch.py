@@ -1,0 +1,91 @@
+"""Batch scoring without a server: the CSV rules, the result file and a job that fails midway."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+
+import pytest
+
+from callcenterai.web.batch import Jobs, UploadError, parse_tickets
+
+ANSWER = {
+    "label": "Hardware",
+    "confidence": 0.91234,
+    "route": {"model": "tfidf"},
+    "needs_review": False,
+    "redacted": {"EMAIL": 1},
+}
+
+
+@pytest.mark.parametrize(
+    "raw, problem",
+    [
+        (b"", "empty"),
+        (b"text\n", "no tickets"),
+        (b"subject,body\nhello,world\n", "column"),
+        ("text\ncaf\u00e9\n".encode("latin-1"), "UTF-8"),
+        (b'text\n"never closed\n', "quote"),
+        (b"text\nfine\n   \n", "line 3"),
+        (b"text\n" + b"x" * 51 + b"\n", "over the 50"),
+        (b"text\na\nb\nc\n", "over the limit of 2"),
+    ],
+)
+def test_a_bad_upload_is_refused_with_a_message_naming_the_problem(raw, problem):
+    with pytest.raises(UploadError, match=problem):
+        parse_tickets(raw, 2, 50)
+
+
+def test_the_ticket_column_may_be_any_of_the_known_names():
+    assert parse_tickets(b"Document,other\nprinter jam,1\nvpn down,2\n", 10, 50) == [
+        "printer jam",
+        "vpn down",
+    ]
+
+
+def _run(score, texts):
+    async def go():
+        jobs = Jobs(keep=2)
+        job = jobs.start(texts, score)
+        while not job.done:
+            await asyncio.sleep(0.01)
+        return jobs, job
+
+    return asyncio.run(go())
+
+
+def test_the_result_file_keeps_order_and_defuses_formulas():
+    async def score(texts):
+        for text in texts:
+            yield [ANSWER]
+
+    _, job = _run(score, ['=HYPERLINK("http://x")', "printer jam"])
+    rows = list(csv.DictReader(io.StringIO(job.csv())))
+    assert [row["text"] for row in rows] == ['\'=HYPERLINK("http://x")', "printer jam"]
+    assert rows[0]["confidence"] == "0.9123" and rows[0]["redacted"] == "EMAIL=1"
+    assert job.progress == 1 and job.error is None
+
+
+def test_a_job_that_breaks_midway_is_finished_with_the_reason_not_left_polling(caplog):
+    async def score(texts):
+        yield [ANSWER]
+        raise KeyError("predictions")  # an agent answer in an unexpected shape
+
+    _, job = _run(score, ["printer jam", "my secret text"])
+    assert job.done and "KeyError" in job.error and job.progress == 0.5
+    assert "my secret text" not in caplog.text
+
+
+def test_only_the_most_recent_jobs_are_kept():
+    async def score(texts):
+        yield [ANSWER] * len(texts)
+
+    async def go():
+        jobs = Jobs(keep=2)
+        started = [jobs.start(["t"], score) for _ in range(3)]
+        await asyncio.gather(*jobs.tasks)
+        return jobs, started
+
+    jobs, started = asyncio.run(go())
+    assert jobs.get(started[0].id) is None and jobs.get(started[2].id) is not None
