@@ -26,9 +26,10 @@ from callcenterai.web.accounts import read_reviewers
 from callcenterai.web.agent_client import AgentClient
 from callcenterai.web.batch import Jobs
 from callcenterai.web.pages import batch_router, models_router, page_router
-from callcenterai.web.review_pages import review_router, start_of_today
+from callcenterai.web.review_pages import review_router, sign_in_router, start_of_today
 from callcenterai.web.security import SecurityHeaders, csrf_token, reviewer_of
 from callcenterai.web.settings import WebSettings
+from callcenterai.web.throttle import SignInThrottle
 
 HERE = Path(__file__).parent
 log = logging.getLogger("callcenterai.web")
@@ -44,6 +45,7 @@ class WebContext:
         self.jobs = Jobs()
         self.store = ReviewStore(settings.database_url)
         self.reviewers = read_reviewers(settings.reviewers_file)
+        self.sign_ins = SignInThrottle(settings.login_max_failures, settings.login_window_seconds)
         self.labels = LABELS
         self.store_ready = False
 
@@ -115,6 +117,7 @@ def create_app(settings: WebSettings) -> FastAPI:
         page_router(web),
         batch_router(web),
         models_router(web),
+        sign_in_router(web),
         review_router(web),
         probe_router(settings.service, web.readiness, metrics.registry),
     ]

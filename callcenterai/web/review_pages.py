@@ -1,4 +1,4 @@
-"""Sign-in and the review queue (no from __future__: FastAPI reads the signatures)."""
+"""Sign-in (throttled per name) and the review queue (no from __future__: FastAPI reads the signatures)."""
 
 import datetime as dt
 from typing import Annotated
@@ -17,7 +17,7 @@ FormText = Annotated[str, Form()]
 TicketId = Annotated[int, Path(ge=1, le=2**63 - 1)]  # a database integer
 
 
-def review_router(web) -> APIRouter:
+def sign_in_router(web) -> APIRouter:
     router = APIRouter()
     render = web.render
 
@@ -34,9 +34,18 @@ def review_router(web) -> APIRouter:
         next: FormText = "/review",
     ):
         target = _local(next)
+        context = {"next": target, "name": name}
+        wait = web.sign_ins.retry_after(name)
+        if wait:
+            minutes = max(1, round(wait / 60))
+            context["error"] = f"too many failed sign-ins for this name: try again in {minutes} min"
+            response = render(request, "login.html", context, 429)
+            response.headers["Retry-After"] = str(int(wait) + 1)
+            return response
         if not await anyio.to_thread.run_sync(verify, web.reviewers, name, password):
-            context = {"error": "wrong name or password", "next": target, "name": name}
-            return render(request, "login.html", context, 401)
+            web.sign_ins.failed(name)
+            return render(request, "login.html", {**context, "error": "wrong name or password"}, 401)
+        web.sign_ins.succeeded(name)
         request.session.clear()  # a new session (and CSRF token) at sign-in: no fixation
         request.session["reviewer"] = name
         return RedirectResponse(target, status_code=303)
@@ -45,6 +54,13 @@ def review_router(web) -> APIRouter:
     async def logout(request: Request, csrf_token: CsrfField = None):
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
+
+    return router
+
+
+def review_router(web) -> APIRouter:
+    router = APIRouter()
+    render = web.render
 
     @router.get("/review", response_class=HTMLResponse)
     async def queue(request: Request, label: str = "", reason: str = ""):

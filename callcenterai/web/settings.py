@@ -22,6 +22,9 @@ class WebSettings(ServiceSettings):
     # Signs the session cookie; unset, a random one per process (sessions end at a restart).
     session_secret: str | None = Field(None, repr=False, min_length=32, validation_alias="SESSION_SECRET")
     cookie_secure: bool = Field(False, validation_alias="COOKIE_SECURE")  # 1 when served over HTTPS
+    # Failed sign-ins one name may make within the window before it has to wait.
+    login_max_failures: int = Field(5, gt=0, validation_alias="LOGIN_MAX_FAILURES")
+    login_window_seconds: float = Field(900.0, gt=0, validation_alias="LOGIN_WINDOW_SECONDS")
     classify_requires_login: bool = Field(False, validation_alias="CLASSIFY_REQUIRES_LOGIN")
     max_upload_bytes: int = Field(5 * 1024 * 1024, gt=0, validation_alias="MAX_UPLOAD_BYTES")
     max_upload_rows: int = Field(20_000, gt=0, validation_alias="MAX_UPLOAD_ROWS")

@@ -5,7 +5,8 @@
 Environment: AGENT_URL (default http://127.0.0.1:8000), DATABASE_URL (the review store;
 default sqlite:///review.db in the project), REVIEWERS_FILE (name:argon2-hash lines, from
 scripts/add_reviewer.py; none: nobody can review), SESSION_SECRET (32+ characters; unset:
-random per process), COOKIE_SECURE (1 behind HTTPS), CLASSIFY_REQUIRES_LOGIN, MAX_UPLOAD_BYTES,
+random per process), COOKIE_SECURE (1 behind HTTPS), CLASSIFY_REQUIRES_LOGIN, LOGIN_MAX_FAILURES
+and LOGIN_WINDOW_SECONDS (failed sign-ins per name before it waits; 5 in 900 s), MAX_UPLOAD_BYTES,
 MAX_UPLOAD_ROWS, MAX_TEXT_CHARS, AGENT_BATCH_SIZE, AGENT_TIMEOUT_SECONDS, MLFLOW_TRACKING_URI
 (an http(s) MLflow server, for the models page), MLFLOW_UI_URL, GRAFANA_URL, LOG_LEVEL.
 """

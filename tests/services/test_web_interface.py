@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 
 import httpx
 import pytest
@@ -74,6 +75,17 @@ def test_reviewing_needs_a_signed_in_reviewer(web_service):
     assert client.post("/login", data=wrong).status_code == 401
     unknown = {"name": "mallory", "password": REVIEWER_PASSWORD, "csrf_token": _token(client, "/login")}
     assert client.post("/login", data=unknown).status_code == 401
+
+
+def test_a_name_with_too_many_failed_sign_ins_waits_and_the_others_do_not(web_service):
+    client, guessed = _client(web_service), f"guessed-{uuid.uuid4().hex[:8]}"
+    statuses = []
+    for attempt in range(6):  # LOGIN_MAX_FAILURES is 5 by default
+        form = {"name": guessed, "password": f"guess {attempt}", "csrf_token": _token(client, "/login")}
+        statuses.append(client.post("/login", data=form))
+    assert [r.status_code for r in statuses] == [401] * 5 + [429]
+    assert "too many failed sign-ins" in statuses[-1].text and int(statuses[-1].headers["retry-after"]) > 0
+    assert _signed_in(web_service).get("/review").status_code == 200  # another name is not held up
 
 
 def test_sign_in_goes_back_only_to_this_site(web_service):
