@@ -22,6 +22,7 @@ Uses only the standard library, so it runs before anything is installed.
 from __future__ import annotations
 
 import argparse
+import glob
 import hashlib
 import json
 import os
@@ -92,21 +93,33 @@ def install(dev: bool) -> None:
         stamp.write_text(digest)
     run([venv_python(), "-m", "pip", "install", "--quiet", "--no-deps", "-e", "."])
     if dev:
-        install_browser_tools()
+        install_test_tools()
 
 
 BROWSER_TESTS = ROOT / "tests" / "browser"
 
 
-def install_browser_tools() -> None:
-    """For the web interface's browser tests: Debian's Chromium (Playwright's own browser
-    download cannot work offline) and axe-core from npm (tests/browser/package-lock.json)."""
+def debian_packages_missing() -> list[str]:
+    """The system packages the tests run for real: Debian's Chromium for the browser tests
+    (Playwright's own browser download cannot work offline) and a PostgreSQL server for the
+    review store's tests."""
+    missing = []
     if not Path("/usr/bin/chromium").exists():
+        missing.append("chromium")
+    if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+        missing.append("postgresql")
+    return missing
+
+
+def install_test_tools() -> None:
+    missing = debian_packages_missing()
+    if missing:
         if not shutil.which("apt-get") or os.geteuid() != 0:
-            fail("the browser tests need Chromium: run `sudo apt-get install -y chromium`, then this again")
-        step("installing Chromium (Debian package chromium)")
+            wanted = " ".join(missing)
+            fail(f"the tests need {wanted}: run `sudo apt-get install -y {wanted}`, then this again")
+        step(f"installing {', '.join(missing)} (Debian packages)")
         run(["apt-get", "update", "-qq"])
-        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"])
+        run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing])
     if not (BROWSER_TESTS / "node_modules" / "axe-core" / "axe.min.js").exists():
         if not shutil.which("npm"):
             fail("the browser tests need npm (Node.js) for axe-core: install nodejs and npm, then this again")

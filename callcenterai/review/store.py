@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import case, create_engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
@@ -18,6 +18,7 @@ from callcenterai.errors import UserError
 from callcenterai.review.schema import FlaggedTicket, Review
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+MIGRATION_LOCK = 0x43434149  # any constant shared by every process migrating this database
 
 
 class ReviewError(UserError, ValueError):
@@ -44,6 +45,9 @@ class ReviewStore:
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # The agent and the web interface both migrate at start: one waits for the other.
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
@@ -83,7 +87,8 @@ class ReviewStore:
         with self.sessions() as session:
             pending = session.scalar(select(func.count(FlaggedTicket.id)).where(~FlaggedTicket.reviews.any()))
             recent = session.scalar(select(func.count(Review.id)).where(Review.decided_at >= since))
-            total, agreed = session.execute(select(func.count(Review.id), func.sum(Review.agreed))).one()
+            agreed_count = func.sum(case((Review.agreed, 1), else_=0))  # PostgreSQL has no sum(boolean)
+            total, agreed = session.execute(select(func.count(Review.id), agreed_count)).one()
         return {
             "pending": int(pending or 0),
             "reviewed_since": int(recent or 0),

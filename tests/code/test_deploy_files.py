@@ -137,3 +137,14 @@ def test_the_workflow_gets_its_data_from_a_remote_named_by_secrets(tmp_path):
     assert done.returncode == 0
     assert "remote = ci" in (tmp_path / ".dvc" / "config.local").read_text()
     assert "url = s3://bucket/dvc" in (tmp_path / ".dvc" / "config.local").read_text()
+
+
+def test_the_stacks_review_store_is_postgresql_with_no_password_in_a_url():
+    compose = yaml.safe_load((PROJECT_ROOT / "docker-compose.yml").read_text())
+    database = compose["services"]["review-db"]
+    assert "ports" not in database  # reached only inside the stack
+    for name in ("agent", "web_interface"):
+        environment = compose["services"][name]["environment"]
+        assert environment["DATABASE_URL"] == "postgresql+psycopg://callcenterai@review-db:5432/reviews"
+        assert environment["PGPASSWORD"] == database["environment"]["POSTGRES_PASSWORD"]
+        assert compose["services"][name]["depends_on"]["review-db"]["condition"] == "service_healthy"

@@ -1,7 +1,9 @@
-"""The review store on a real SQLite file, its schema made by the Alembic migrations."""
+"""The review store on a real SQLite file and a real PostgreSQL server, its schema made by the
+Alembic migrations."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 
 import pytest
@@ -28,11 +30,17 @@ def record(label="Access", reason="low_confidence", text="mail <EMAIL> please"):
     }
 
 
-@pytest.fixture()
-def store(tmp_path):
-    store = ReviewStore(f"sqlite:///{tmp_path / 'review.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """The same tests on the default SQLite file and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'review.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    store = ReviewStore(url)
     store.migrate()
-    return store
+    yield store
+    store.engine.dispose()
 
 
 def test_the_migrations_make_the_schema_and_can_run_again(store):
@@ -71,3 +79,17 @@ def test_an_unknown_ticket_or_label_is_refused(store):
         store.record_review(store.pending()[0].id, "ana", "Lunch", LABELS)
     with pytest.raises(ReviewError, match="no flagged ticket 999"):
         store.record_review(999, "ana", "Access", LABELS)
+
+
+def test_two_processes_migrating_a_fresh_postgresql_database_at_once_both_succeed(postgres_url):
+    # The agent and the web interface both migrate at start; without the lock one of them
+    # would fail on a table the other has just created.
+    stores = [ReviewStore(postgres_url) for _ in range(2)]
+    pool = concurrent.futures.ThreadPoolExecutor(2)
+    migrations = [pool.submit(store.migrate) for store in stores]
+    for migration in migrations:
+        migration.result(timeout=60)  # without the lock they can also block each other for good
+    pool.shutdown()
+    assert {"flagged_tickets", "reviews"} <= set(inspect(stores[0].engine).get_table_names())
+    for store in stores:
+        store.engine.dispose()
