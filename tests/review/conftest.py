@@ -1,7 +1,8 @@
 """A real PostgreSQL server for the review store's tests (Debian's postgresql package).
 
 initdb and the server refuse to run as root, so as root (CI) they run as the
-package's ``postgres`` user. The server listens on a Unix socket in a temporary
+package's ``postgres`` user: Python's subprocess switches user itself, so no
+runuser on the PATH is needed. The server listens on a Unix socket in a temporary
 folder only (no TCP port), with trust authentication for that socket.
 """
 
@@ -27,8 +28,10 @@ def postgres_bin() -> Path:
     return Path(found[-1]).parent
 
 
-def _as_server_user(command: list[str]) -> list[str]:
-    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+def _run_as_server_user(command: list, **kwargs) -> subprocess.CompletedProcess:
+    # Python switches user itself (no runuser or su, which need sbin on the PATH).
+    as_postgres = {"user": "postgres", "group": "postgres", "extra_groups": []} if os.geteuid() == 0 else {}
+    return subprocess.run([str(part) for part in command], **as_postgres, **kwargs)
 
 
 @pytest.fixture(scope="session")
@@ -38,28 +41,17 @@ def postgres_server():
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     data, log = folder / "data", folder / "server.log"
-    run = {"check": True, "capture_output": True, "text": True, "timeout": 120}
-    subprocess.run(
-        _as_server_user(
-            [str(bindir / "initdb"), "-D", str(data), "-U", "callcenterai", "--auth=trust", "--no-sync"]
-        ),
-        **run,
+    run = {"check": True, "capture_output": True, "text": True, "timeout": 120, "cwd": folder}
+    _run_as_server_user(
+        [bindir / "initdb", "-D", data, "-U", "callcenterai", "--auth=trust", "--no-sync"], **run
     )
     options = f"-k {folder} -c listen_addresses='' -c fsync=off"
-    subprocess.run(
-        _as_server_user(
-            [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "start"]
-        ),
-        **run,
-    )
+    _run_as_server_user([bindir / "pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "start"], **run)
     try:
         yield folder
     finally:
-        subprocess.run(
-            _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
-            capture_output=True,
-            timeout=60,
-        )
+        stop = [bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"]
+        _run_as_server_user(stop, capture_output=True, timeout=60, cwd=folder)
         shutil.rmtree(folder, ignore_errors=True)
 
 

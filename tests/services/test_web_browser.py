@@ -40,7 +40,7 @@ PAYLOADS = [
 XSS_TICKET = "printer jammed " + " ".join(PAYLOADS)  # within the fixture's 200-character limit
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")  # ended with this file: Playwright's sync API holds an event loop
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import csv
 import io
 
@@ -44,6 +45,13 @@ def test_the_ticket_column_may_be_any_of_the_known_names():
     ]
 
 
+def in_own_loop(coroutine_function):
+    """Run it in a fresh event loop on its own thread: another test's session fixture (Playwright's
+    sync API) may hold a running loop in the main thread, where asyncio.run would refuse."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine_function()).result(timeout=60)
+
+
 def _run(score, texts):
     async def go():
         jobs = Jobs(keep=2)
@@ -52,7 +60,7 @@ def _run(score, texts):
             await asyncio.sleep(0.01)
         return jobs, job
 
-    return asyncio.run(go())
+    return in_own_loop(go)
 
 
 def test_the_result_file_keeps_order_and_defuses_formulas():
@@ -87,5 +95,5 @@ def test_only_the_most_recent_jobs_are_kept():
         await asyncio.gather(*jobs.tasks)
         return jobs, started
 
-    jobs, started = asyncio.run(go())
+    jobs, started = in_own_loop(go)
     assert jobs.get(started[0].id) is None and jobs.get(started[2].id) is not None
