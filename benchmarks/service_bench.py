@@ -85,9 +85,9 @@ def stop(process: subprocess.Popen) -> None:
     process.wait(timeout=20)
 
 
-def wrk(url: str, script: Path, connections: int, seconds: int) -> dict:
+def wrk(url: str, script: Path, connections: int, seconds: int, path: str = "/predict") -> dict:
     out = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url + "/predict"],
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), url + path],
         capture_output=True,
         text=True,
         check=True,

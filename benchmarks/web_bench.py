@@ -18,7 +18,7 @@ import argparse
 import csv
 import io
 import re
-import subprocess
+import shutil
 import sys
 import tempfile
 import time
@@ -28,7 +28,7 @@ from urllib.parse import quote
 import httpx
 import pandas as pd
 
-from benchmarks.service_bench import start, stop
+from benchmarks.service_bench import start, stop, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw" / "all_tickets_processed_improved_v3.csv"
@@ -65,7 +65,7 @@ def batch_through_agent(agent_url: str, texts: list[str]) -> float:
         return time.perf_counter() - started
 
 
-def classify_load(web_url: str, text: str, seconds: int, connections: int, scratch: Path) -> str:
+def classify_load(web_url: str, text: str, seconds: int, connections: int, scratch: Path) -> dict:
     with httpx.Client(base_url=web_url) as client:
         token = TOKEN.search(client.get("/classify").text).group(1)
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
@@ -78,17 +78,7 @@ def classify_load(web_url: str, text: str, seconds: int, connections: int, scrat
         f'wrk.headers["Cookie"] = {cookie!r}\n'
         'wrk.headers["HX-Request"] = "true"\n'
     )
-    command = [
-        "wrk",
-        "-t1",
-        f"-c{connections}",
-        f"-d{seconds}s",
-        "--latency",
-        "-s",
-        str(script),
-        web_url + "/classify",
-    ]
-    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return wrk(web_url, script, connections, seconds, path="/classify")
 
 
 def main() -> None:
@@ -99,6 +89,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed: apt-get install wrk")
     raw = pd.read_csv(RAW, dtype=str, keep_default_na=False)
     texts = raw.Document.head(args.tickets).tolist()
     quiet = {"LOG_LEVEL": "WARNING", "CALLCENTERAI_API_KEY": "bench"}
@@ -126,7 +118,8 @@ def main() -> None:
                 f"batch of {len(texts)}: page {page} ; agent alone {agent_s:.1f} s ; "
                 f"page/agent time {page['scored_s'] / agent_s:.2f}"
             )
-            print(classify_load(web_url, texts[0][:500], args.seconds, args.connections, scratch))
+            load = classify_load(web_url, texts[0][:500], args.seconds, args.connections, scratch)
+            print(f"POST /classify, {args.connections} connections for {args.seconds} s: {load}")
         finally:
             for process in reversed(stack):
                 stop(process)
