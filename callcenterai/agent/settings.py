@@ -25,6 +25,7 @@ class AgentSettings(ServiceSettings):
     backend_timeout_per_text: float = Field(0.02, ge=0, validation_alias="BACKEND_TIMEOUT_PER_TEXT_SECONDS")
     probe_seconds: float = Field(1.0, gt=0, validation_alias="BACKEND_PROBE_SECONDS")
     backend_connections: int = Field(64, gt=0, validation_alias="BACKEND_MAX_CONNECTIONS")
+    fast_path: bool = Field(True, validation_alias="FAST_PATH")  # 0: /predict through FastAPI's routing
     pii_names: bool = Field(False, validation_alias="PII_NAMES")
     # Where flagged tickets go for review (redacted); empty: nowhere.
     database_url: str = Field(f"sqlite:///{PROJECT_ROOT / 'review.db'}", validation_alias="DATABASE_URL")

@@ -22,7 +22,8 @@ class FitRoutingParams(BaseModel):
     length_quantiles: tuple[float | None, ...] = (None, 0.9, 0.95, 0.99)
     # Tickets answered without review must be at least this accurate ...
     target_auto_accuracy: float = Field(0.96, gt=0.0, le=1.0)
-    # ... and at most this share is flagged (reported against, not enforced).
+    # ... and at most this share flagged: the fit buys transformer calls (up to the cap)
+    # to get there, or leaves the most it can unflagged under the cap.
     max_review_rate: float = Field(0.2, ge=0.0, le=1.0)
     # Language: tickets that the detector places in another of these languages with at
     # least this probability (and at least min_words words) go to both models and review.

@@ -69,7 +69,10 @@ class RoutingPolicy(BaseModel):
     fitted_for: dict[str, FittedModel]
     fitted_at: str
     fitted_on: str
-    target_met: bool
+    target_met: bool = Field(description="Routed accuracy kept within max_accuracy_loss of always combining.")
+    review_target_met: bool | None = Field(
+        None, description="At most max_review_rate flagged at the target accuracy (on the fitting part)."
+    )
     expected: PolicyFigures
     params: dict
 

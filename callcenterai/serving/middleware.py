@@ -7,7 +7,8 @@ arrives, and refused with 413 as soon as it passes the limit, whether or not
 it came with a ``Content-Length``. A service may answer some paths itself from
 the bytes (``fast_paths``), without the framework's per-request machinery;
 whatever a fast handler declines goes to the FastAPI route with the body
-replayed, so errors are worded in one place.
+replayed, so validation errors are worded in one place; an HTTPException a fast
+handler raises (503: not ready) is answered in the shared error shape.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from __future__ import annotations
 import time
 import uuid
 from typing import Awaitable, Callable
+
+from starlette.exceptions import HTTPException
 
 from callcenterai.serving.metrics import HttpMetrics
 from callcenterai.serving.responses import error
@@ -118,7 +121,10 @@ class RequestMiddleware:
                 scope, receive, send
             )
         handler = self.fast_paths.get(scope["path"])
-        answer = await handler(body, scope["state"]["request_id"]) if handler else None
+        try:
+            answer = await handler(body, scope["state"]["request_id"]) if handler else None
+        except HTTPException as exc:
+            return await error(exc.status_code, str(exc.detail), headers=exc.headers)(scope, receive, send)
         if answer is None:
             return await self.app(scope, replay_receive(body, receive), send)
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]

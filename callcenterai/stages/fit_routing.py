@@ -22,7 +22,7 @@ from callcenterai.evaluation import coverage_curve
 from callcenterai.fileio import md5_of, staged_directory, write_json
 from callcenterai.model_card import utc_now
 from callcenterai.models.loading import LoadedModel, load_model
-from callcenterai.routing.fitting import Routing, Scores, call_rate_curve, fit_routing, review_threshold
+from callcenterai.routing.fitting import Routing, Scores, call_rate_curve, fit_routing
 from callcenterai.routing.language import LanguageDetector
 from callcenterai.routing.params import FitRoutingParams
 from callcenterai.routing.policy import (
@@ -120,11 +120,8 @@ def run_fit_routing(
     english = np.array([detector.detect(t).english for t in texts])
     fit_rows, report_rows = halves(scores.truth, params)
     fit_part, held_out = scores.subset(fit_rows), scores.subset(report_rows)
-    routing, met = fit_routing(fit_part, params)
-    fit_proba, _ = routing.probabilities(fit_part)
-    review_at = review_threshold(
-        fit_proba.max(axis=1), fit_proba.argmax(axis=1) == fit_part.truth, params.target_auto_accuracy
-    )
+    fitted = fit_routing(fit_part, params)
+    routing, review_at, met = fitted.routing, fitted.review_threshold, fitted.accuracy_met
     shown = figures(routing, review_at, held_out, english[report_rows])
     policy = RoutingPolicy(
         labels=labels,
@@ -144,12 +141,17 @@ def run_fit_routing(
             f"figures on the other {len(report_rows)}"
         ),
         target_met=met,
+        review_target_met=fitted.review_met,
         expected=PolicyFigures(**shown),
         params=params.model_dump(mode="json"),
     )
     with staged_directory(Path(policy_dir)) as staged_policy, staged_directory(Path(out_dir)) as staged_out:
         policy.write(staged_policy)
-        write_json(staged_out / "metrics.json", {**shown, "target_met": met}, sort_keys=False)
+        write_json(
+            staged_out / "metrics.json",
+            {**shown, "target_met": met, "review_target_met": fitted.review_met},
+            sort_keys=False,
+        )
         plots_dir = staged_out / "plots"
         plots_dir.mkdir()
         _plots(plots_dir, routing, review_at, held_out, shown)

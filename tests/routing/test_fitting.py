@@ -8,7 +8,14 @@ import json
 import numpy as np
 import pytest
 
-from callcenterai.routing.fitting import Routing, Scores, call_rate_curve, fit_routing, review_threshold
+from callcenterai.routing.fitting import (
+    Routing,
+    Scores,
+    call_rate_curve,
+    fit_routing,
+    review_threshold,
+    unflagged,
+)
 from callcenterai.routing.language import LanguageDetector
 from callcenterai.routing.params import FitRoutingParams
 from callcenterai.routing.policy import PolicyError, read_policy
@@ -45,10 +52,12 @@ def test_the_call_rate_curve_matches_routing_each_threshold_directly():
 
 def test_the_fit_is_the_cheapest_routing_that_reaches_always_combine():
     scores = synthetic()
-    params = FitRoutingParams(max_transformer_rate=1.0, length_quantiles=(None,))
-    routing, met = fit_routing(scores, params)
+    params = FitRoutingParams(max_transformer_rate=1.0, length_quantiles=(None,), max_review_rate=1.0)
+    fitted = fit_routing(scores, params)
+    routing = fitted.routing
     target = float((scores.combined(0.5).argmax(axis=1) == scores.truth).mean())
-    assert met and brute_force_accuracy(scores, routing) >= target
+    assert fitted.accuracy_met and fitted.review_met
+    assert brute_force_accuracy(scores, routing) >= target
     rate = routing.to_transformer(scores).mean()
     cheaper = [t for t in np.unique(scores.tfidf.max(axis=1)) if (scores.tfidf.max(axis=1) < t).mean() < rate]
     assert all(brute_force_accuracy(scores, Routing(0.5, t, None)) < target for t in cheaper)
@@ -56,9 +65,50 @@ def test_the_fit_is_the_cheapest_routing_that_reaches_always_combine():
 
 def test_a_cap_on_transformer_calls_is_respected_even_when_the_target_is_missed():
     scores = synthetic()
-    routing, met = fit_routing(scores, FitRoutingParams(max_transformer_rate=0.05, length_quantiles=(None,)))
-    assert routing.to_transformer(scores).mean() <= 0.05
-    assert not met
+    fitted = fit_routing(scores, FitRoutingParams(max_transformer_rate=0.05, length_quantiles=(None,)))
+    assert fitted.routing.to_transformer(scores).mean() <= 0.05
+    assert not fitted.accuracy_met and not fitted.review_met
+    assert fitted.review_threshold == unflagged(fitted.routing, scores, 0.96)[0]
+
+
+def _reaching(scores: Scores, cap: float, auto: float = 0.96) -> list[tuple[float, float, float]]:
+    """(call rate, unflagged share, threshold) of each TF-IDF threshold under the cap keeping the accuracy."""
+    target = float((scores.combined(0.5).argmax(axis=1) == scores.truth).mean())
+    found = []
+    for t in np.append(np.unique(scores.tfidf.max(axis=1)), 1.01):
+        routing = Routing(0.5, float(t), None)
+        rate = float(routing.to_transformer(scores).mean())
+        if rate <= cap and brute_force_accuracy(scores, routing) >= target:
+            found.append((rate, unflagged(routing, scores, auto)[1], float(t)))
+    return found
+
+
+def test_a_review_target_buys_transformer_calls_up_to_the_cap():
+    scores = synthetic()
+    loose = FitRoutingParams(max_transformer_rate=1.0, length_quantiles=(None,), max_review_rate=1.0)
+    cheapest = fit_routing(scores, loose).routing.to_transformer(scores).mean()
+    shares = _reaching(scores, 1.0)
+    # A review target between what the cheapest routing leaves unflagged and the most any does.
+    at_cheapest = max(u for r, u, _ in shares if r == cheapest)
+    most = max(u for _, u, _ in shares)
+    assert most > at_cheapest, "the synthetic scores must make the trade exist"
+    wanted = (at_cheapest + most) / 2
+    fitted = fit_routing(scores, loose.model_copy(update={"max_review_rate": 1.0 - wanted}))
+    rate = fitted.routing.to_transformer(scores).mean()
+    assert fitted.review_met and rate > cheapest
+    assert rate == min(r for r, u, _ in shares if u >= wanted)
+    assert unflagged(fitted.routing, scores, 0.96)[1] >= wanted
+
+
+def test_out_of_reach_of_the_review_target_the_fit_leaves_the_most_unflagged_under_the_cap():
+    scores = synthetic()
+    params = FitRoutingParams(
+        max_transformer_rate=0.6, length_quantiles=(None,), max_review_rate=0.0, target_auto_accuracy=0.99
+    )
+    fitted = fit_routing(scores, params)
+    assert fitted.accuracy_met and not fitted.review_met
+    most = max(u for _, u, _ in _reaching(scores, 0.6, 0.99))
+    assert 0.0 < unflagged(fitted.routing, scores, 0.99)[1] == most < 1.0
 
 
 def test_the_review_threshold_is_the_lowest_that_keeps_the_target_accuracy():
