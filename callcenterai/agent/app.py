@@ -27,7 +27,7 @@ from callcenterai.serving.auth import api_key_required
 from callcenterai.serving.middleware import install_middleware
 from callcenterai.serving.probes import probe_router
 from callcenterai.serving.responses import ADMIN_ERRORS, ERRORS, JSONBytes, install_error_handlers
-from callcenterai.serving.schemas import request_models
+from callcenterai.serving.schemas import request_models, text_or_none
 
 JSON_PATHS = {"/predict", "/predict/batch", "/redact"}
 
@@ -46,9 +46,8 @@ def fast_predict_of(agent: Agent, predict_request):
     """
 
     async def fast_predict(body: bytes, request_id: str) -> bytes | None:
-        try:
-            text = predict_request.model_validate_json(body).text
-        except ValueError:  # pydantic's ValidationError
+        text = text_or_none(predict_request, body)
+        if text is None:
             return None
         return orjson.dumps(await answer_one(agent, text, request_id), option=orjson.OPT_SERIALIZE_NUMPY)
 

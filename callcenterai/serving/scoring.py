@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from callcenterai.kinds import ModelKind
 from callcenterai.serving.holder import ModelHolder, Serving
 from callcenterai.serving.metrics import ClassifierMetrics
+from callcenterai.serving.schemas import text_or_none
 
 log = logging.getLogger("callcenterai.service")
 
@@ -81,9 +82,8 @@ class Answers:
         serving = self.holder.current
         if serving is None:
             return None
-        try:
-            text = self.request.model_validate_json(body).text
-        except ValueError:  # pydantic's ValidationError: let the route word the 4xx
+        text = text_or_none(self.request, body)
+        if text is None:
             return None
         return orjson.dumps(await self.one(serving, text, request_id, started))
 
