@@ -3,14 +3,15 @@
   .venv/bin/python -m benchmarks.agent_bench [--seconds 20] [--rounds 3] [--soak-seconds 60]
 
 Needs `wrk`, the pipeline's models/tfidf, models/transformer and models/routing.
-Starts tfidf_svc, transformer_svc, the agent and a bare FastAPI proxy to tfidf_svc
+Starts tfidf_svc, transformer_svc, the agent and bare FastAPI proxies to tfidf_svc
 as uvicorn processes on loopback. Measures:
   1. quality: the whole test split through the agent's /predict/batch against always
      combining both services (every ticket to both, probabilities averaged), on the
      whole split and on the half the policy was not fitted on; tickets per second of each;
   2. scrubbing: 2,000 test tickets with personal data appended, through the agent
      (scrubbed) and routed by the same policy without scrubbing;
-  3. single /predict at 16 connections on TF-IDF-routed tickets, agent vs bare proxy;
+  3. single /predict at 16 connections on TF-IDF-routed tickets, agent vs a bare proxy
+     forwarding with httpx (the issue's baseline) and one forwarding with aiohttp (the agent's client);
   4. a soak at 32 connections on every kind of ticket: errors, memory after warm-up vs end.
 """
 
@@ -39,6 +40,7 @@ from callcenterai.stages.fit_routing import halves
 
 ROOT = Path(__file__).resolve().parent.parent
 CHUNK = 500
+PROXY_CLIENTS = ("httpx", "aiohttp")  # the issue's baseline, and one with the agent's own client
 # Values only, no words around them: the comparison is about what scrubbing does,
 # not about words such as "card" or "password" that rightly move a ticket's label.
 PII = [
@@ -154,31 +156,41 @@ def throughput(urls, answers, texts, args, scratch: Path) -> None:
     script = scratch / "tfidf_routed.lua"
     (scratch / "tfidf_routed.jsonl").write_text("\n".join(json.dumps({"text": t}) for t in raw) + "\n")
     script.write_text(LUA % (scratch / "tfidf_routed.jsonl"))
-    proxy, proxy_url, _ = start("benchmarks.bare_proxy:app", {"TFIDF_URL": tfidf_url})
-    wrk(proxy_url, script, 16, 3)
-    wrk(agent_url, script, 16, 3)
+    proxies = {
+        client: start("benchmarks.bare_proxy:app", {"TFIDF_URL": tfidf_url, "PROXY_CLIENT": client})
+        for client in PROXY_CLIENTS
+    }
+    targets = {**{client: url for client, (_, url, _) in proxies.items()}, "agent": agent_url}
+    for url in targets.values():
+        wrk(url, script, 16, 3)
+    # Interleaved, so a slow spell of the machine falls on every target alike.
     rounds = [
-        (wrk(proxy_url, script, 16, args.seconds), wrk(agent_url, script, 16, args.seconds))
+        {name: wrk(url, script, 16, args.seconds) for name, url in targets.items()}
         for _ in range(args.rounds)
     ]
-    stop(proxy)
+    for process, _, _ in proxies.values():
+        stop(process)
+    print_throughput(rounds, len(routed))
+
+
+def print_throughput(rounds: list[dict], tickets: int) -> None:
     print(
-        "\n| round | bare proxy req/s | agent req/s | ratio | proxy p50 / p99 ms | agent p50 / p99 ms |"
-        " agent non-2xx |"
+        "\n| round | httpx proxy req/s | aiohttp proxy req/s | agent req/s | agent / httpx proxy |"
+        " agent / aiohttp proxy | p50 / p99 ms: httpx proxy, aiohttp proxy, agent | agent non-2xx |"
     )
-    print("|---|---|---|---|---|---|---|")
-    ratios = []
-    for i, (b, a) in enumerate(rounds, 1):
-        ratios.append(a["rps"] / b["rps"])
-        print(
-            f"| {i} | {b['rps']:.0f} | {a['rps']:.0f} | {ratios[-1]:.2f} | "
-            f"{b['p50_ms']:.1f} / {b['p99_ms']:.1f} | "
-            f"{a['p50_ms']:.1f} / {a['p99_ms']:.1f} | {a['non_2xx']} |"
+    print("|---|---|---|---|---|---|---|---|")
+    ratios: dict[str, list[float]] = {client: [] for client in PROXY_CLIENTS}
+    for i, r in enumerate(rounds, 1):
+        for client in PROXY_CLIENTS:
+            ratios[client].append(r["agent"]["rps"] / r[client]["rps"])
+        latencies = ", ".join(
+            f"{r[n]['p50_ms']:.1f} / {r[n]['p99_ms']:.1f}" for n in (*PROXY_CLIENTS, "agent")
         )
-    print(
-        f"\nmedian single-ticket ratio (agent / bare proxy), {len(routed)} TF-IDF-routed tickets: "
-        f"{statistics.median(ratios):.2f}"
-    )
+        rates = " | ".join(f"{r[n]['rps']:.0f}" for n in (*PROXY_CLIENTS, "agent"))
+        shares = " | ".join(f"{ratios[c][-1]:.2f}" for c in PROXY_CLIENTS)
+        print(f"| {i} | {rates} | {shares} | {latencies} | {r['agent']['non_2xx']} |")
+    medians = ", ".join(f"agent / {c} proxy {statistics.median(ratios[c]):.2f}" for c in PROXY_CLIENTS)
+    print(f"\nmedian single-ticket ratio, {tickets} TF-IDF-routed tickets: {medians}")
 
 
 def soak(agent, agent_url, texts, args, scratch: Path) -> None:

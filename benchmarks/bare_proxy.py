@@ -1,30 +1,58 @@
-"""The baseline for the agent's single-ticket bar: a bare FastAPI proxy to tfidf_svc.
+"""The baselines for the agent's single-ticket bar: a bare FastAPI proxy to tfidf_svc.
 
 Same request model, response class and uvicorn settings as the agent; one shared
-httpx client; no scrubbing, no routing, no metrics. `TFIDF_URL` names the backend.
+pooled client; no scrubbing, no routing, no metrics. `TFIDF_URL` names the backend;
+`PROXY_CLIENT` the client: `httpx` (the issue's baseline) or `aiohttp` (the agent's own
+client, so the ratio against it is the cost of the agent's work alone).
 Served as `uvicorn benchmarks.bare_proxy:app`.
 """
 
+import contextlib
 import os
 
 import httpx
 import orjson
 from fastapi import FastAPI
 
+from callcenterai.agent.http_client import BackendClient
 from callcenterai.serving.responses import JSONBytes
 from callcenterai.serving.schemas import request_models
 
 PredictRequest, _ = request_models(20_000, 1_000)
 TFIDF_URL = os.environ.get("TFIDF_URL", "http://127.0.0.1:8001")
-client = httpx.AsyncClient(limits=httpx.Limits(max_connections=64, max_keepalive_connections=64), timeout=5)
-app = FastAPI(default_response_class=JSONBytes)
+CLIENT = os.environ.get("PROXY_CLIENT", "httpx")
+HEADERS = {"content-type": "application/json"}
+if CLIENT not in ("httpx", "aiohttp"):
+    raise SystemExit(f"PROXY_CLIENT must be httpx or aiohttp, not {CLIENT!r}")
+
+
+async def forward_httpx(body: bytes) -> tuple[int, bytes]:
+    response = await httpx_client.post(TFIDF_URL + "/predict", content=body, headers=HEADERS)
+    return response.status_code, response.content
+
+
+async def forward_aiohttp(body: bytes) -> tuple[int, bytes]:
+    reply = await aiohttp_client.post(TFIDF_URL + "/predict", body, HEADERS, 5)
+    return reply.status, reply.content
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI):
+    await aiohttp_client.open()
+    yield
+    await aiohttp_client.close()
+    await httpx_client.aclose()
+
+
+httpx_client = httpx.AsyncClient(
+    limits=httpx.Limits(max_connections=64, max_keepalive_connections=64), timeout=5
+)
+aiohttp_client = BackendClient(64)
+forward = forward_httpx if CLIENT == "httpx" else forward_aiohttp
+app = FastAPI(default_response_class=JSONBytes, lifespan=lifespan)
 
 
 @app.post("/predict")
 async def predict(body: PredictRequest):  # type: ignore[valid-type]
-    response = await client.post(
-        TFIDF_URL + "/predict",
-        content=orjson.dumps({"text": body.text}),
-        headers={"content-type": "application/json"},
-    )
-    return JSONBytes(orjson.loads(response.content), status_code=response.status_code)
+    status, content = await forward(orjson.dumps({"text": body.text}))
+    return JSONBytes(orjson.loads(content), status_code=status)

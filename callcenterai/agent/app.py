@@ -9,7 +9,6 @@ import contextlib
 import time
 
 import anyio
-import httpx
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 
@@ -17,6 +16,7 @@ from callcenterai import __version__
 from callcenterai.agent.backends import Backend, probe_forever
 from callcenterai.agent.decisions import batch_ref
 from callcenterai.agent.flow import Agent
+from callcenterai.agent.http_client import BackendClient
 from callcenterai.agent.metrics import AgentMetrics
 from callcenterai.agent.review_writer import ReviewWriter
 from callcenterai.agent.schemas import AgentBatchPrediction, AgentModels, AgentPrediction, Redaction
@@ -134,13 +134,14 @@ def model_router(agent: Agent, metrics: AgentMetrics, api_key: str | None) -> AP
     return router
 
 
-def lifespan_of(agent: Agent, client: httpx.AsyncClient, settings: AgentSettings):
+def lifespan_of(agent: Agent, client: BackendClient, settings: AgentSettings):
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         try:
             await anyio.to_thread.run_sync(agent.load_policy)
         except PolicyError as exc:
             agent.policy_error = str(exc)  # /ready says why; /admin/reload tries again
+        await client.open()
         backends = list(agent.backends.values())
         await asyncio.gather(*(b.probe() for b in backends))
         tasks = [asyncio.create_task(probe_forever(backends, settings.probe_seconds))]
@@ -149,17 +150,14 @@ def lifespan_of(agent: Agent, client: httpx.AsyncClient, settings: AgentSettings
         yield
         for task in tasks:
             task.cancel()
-        await client.aclose()
+        await client.close()
 
     return lifespan
 
 
 def create_app(settings: AgentSettings) -> FastAPI:
     metrics = AgentMetrics(settings.service)
-    limits = httpx.Limits(
-        max_connections=settings.backend_connections, max_keepalive_connections=settings.backend_connections
-    )
-    client = httpx.AsyncClient(limits=limits, timeout=settings.backend_timeout)
+    client = BackendClient(settings.backend_connections)
     backends = {
         kind: Backend(kind, url, client, metrics, settings.backend_timeout, settings.backend_timeout_per_text)
         for kind, url in (("tfidf", settings.tfidf_url), ("transformer", settings.transformer_url))

@@ -13,9 +13,9 @@ import logging
 import time
 from dataclasses import dataclass
 
-import httpx
 import orjson
 
+from callcenterai.agent.http_client import BackendClient, CallFailed, CallTimedOut, Reply, StaleConnection
 from callcenterai.agent.metrics import AgentMetrics
 
 log = logging.getLogger("callcenterai.agent")
@@ -46,7 +46,7 @@ class Backend:
         self,
         kind: str,
         url: str,
-        client: httpx.AsyncClient,
+        client: BackendClient,
         metrics: AgentMetrics,
         timeout: float,
         per_text: float,
@@ -86,33 +86,33 @@ class Backend:
         started = time.perf_counter()
         try:
             response = await self._send(path, payload, headers, timeout)
-        except httpx.TimeoutException:
+        except CallTimedOut:
             self._open(f"no answer within {timeout:.1f} s", "timeout")
             raise BackendUnavailable(self.name, self.state.reason) from None
-        except httpx.TransportError as exc:
-            self._open(f"unreachable ({exc.__class__.__name__})", "connection")
+        except CallFailed as exc:
+            self._open(f"unreachable ({exc})", "connection")
             raise BackendUnavailable(self.name, self.state.reason) from None
-        if response.status_code >= 500:
-            self._open(f"answered {response.status_code}", f"http_{response.status_code}")
+        if response.status >= 500:
+            self._open(f"answered {response.status}", f"http_{response.status}")
             raise BackendUnavailable(self.name, self.state.reason)
-        if response.status_code != 200:
+        if response.status != 200:
             # The agent's own limits should keep this from happening: a configuration mismatch.
-            self.metrics.backend_errors.labels(backend=self.name, error=f"http_{response.status_code}").inc()
+            self.metrics.backend_errors.labels(backend=self.name, error=f"http_{response.status}").inc()
             message = _error_of(response)
-            raise BackendUnavailable(self.name, f"refused the ticket ({response.status_code}: {message})")
+            raise BackendUnavailable(self.name, f"refused the ticket ({response.status}: {message})")
         self._latency["batch" if path.endswith("batch") else "one"].observe(time.perf_counter() - started)
         return orjson.loads(response.content)
 
-    async def _send(self, path: str, payload: dict, headers: dict, timeout: float) -> httpx.Response:
+    async def _send(self, path: str, payload: dict, headers: dict, timeout: float) -> Reply:
         """POST once more when a pooled connection turns out closed: the backend ends idle
         keep-alive connections, and one can close just as it is reused. Timeouts are not
         retried (that would cost the timeout twice)."""
         body = orjson.dumps(payload)
         try:
-            return await self.client.post(self.url + path, content=body, headers=headers, timeout=timeout)
-        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError):
+            return await self.client.post(self.url + path, body, headers, timeout)
+        except StaleConnection:
             self.metrics.backend_errors.labels(backend=self.name, error="stale_connection").inc()
-            return await self.client.post(self.url + path, content=body, headers=headers, timeout=timeout)
+            return await self.client.post(self.url + path, body, headers, timeout)
 
     async def predict(self, text: str, request_id: str) -> dict:
         return await self._post("/predict", {"text": text}, 1, request_id)
@@ -123,17 +123,17 @@ class Backend:
     async def probe(self) -> bool:
         """Ask /ready; on a change of readiness or of the served version, fetch /model."""
         try:
-            response = await self.client.get(self.url + "/ready", timeout=PROBE_TIMEOUT)
+            response = await self.client.get(self.url + "/ready", PROBE_TIMEOUT)
             body = orjson.loads(response.content) if response.content else {}
-        except (httpx.HTTPError, orjson.JSONDecodeError) as exc:
-            reason = "not answering /ready" if isinstance(exc, httpx.TimeoutException) else "unreachable"
+        except (CallFailed, orjson.JSONDecodeError) as exc:
+            reason = "not answering /ready" if isinstance(exc, CallTimedOut) else "unreachable"
             self.state.ready, self.state.reason = False, (
                 self.state.reason if self.state.circuit_open else reason
             )
             return False
-        if response.status_code != 200:
+        if response.status != 200:
             self.state.ready = False
-            self.state.reason = f"not ready: {body.get('reason') or response.status_code}"
+            self.state.reason = f"not ready: {body.get('reason') or response.status}"
             return False
         if body.get("model") != self.state.model or self.state.card is None:
             await self._refresh_card()
@@ -144,9 +144,9 @@ class Backend:
 
     async def _refresh_card(self) -> None:
         try:
-            response = await self.client.get(self.url + "/model", timeout=PROBE_TIMEOUT)
-            self.state.card = orjson.loads(response.content) if response.status_code == 200 else None
-        except (httpx.HTTPError, orjson.JSONDecodeError):
+            response = await self.client.get(self.url + "/model", PROBE_TIMEOUT)
+            self.state.card = orjson.loads(response.content) if response.status == 200 else None
+        except (CallFailed, orjson.JSONDecodeError):
             self.state.card = None
 
     def describe(self) -> dict:
@@ -160,11 +160,11 @@ class Backend:
         }
 
 
-def _error_of(response: httpx.Response) -> str:
+def _error_of(response: Reply) -> str:
     try:
         return str(orjson.loads(response.content).get("error", ""))[:200]
     except (orjson.JSONDecodeError, AttributeError):
-        return response.text[:200]
+        return response.content[:200].decode("utf-8", "replace")
 
 
 async def probe_forever(backends: list[Backend], every: float) -> None:
