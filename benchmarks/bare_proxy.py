@@ -26,33 +26,50 @@ if CLIENT not in ("httpx", "aiohttp"):
     raise SystemExit(f"PROXY_CLIENT must be httpx or aiohttp, not {CLIENT!r}")
 
 
-async def forward_httpx(body: bytes) -> tuple[int, bytes]:
-    response = await httpx_client.post(TFIDF_URL + "/predict", content=body, headers=HEADERS)
-    return response.status_code, response.content
+class HttpxForwarder:
+    def __init__(self):
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        self.client = httpx.AsyncClient(limits=limits, timeout=5)
+
+    async def open(self) -> None:
+        pass
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def forward(self, body: bytes) -> tuple[int, bytes]:
+        response = await self.client.post(TFIDF_URL + "/predict", content=body, headers=HEADERS)
+        return response.status_code, response.content
 
 
-async def forward_aiohttp(body: bytes) -> tuple[int, bytes]:
-    reply = await aiohttp_client.post(TFIDF_URL + "/predict", body, HEADERS, 5)
-    return reply.status, reply.content
+class AiohttpForwarder:
+    def __init__(self):
+        self.client = BackendClient(64)
+
+    async def open(self) -> None:
+        await self.client.open()
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    async def forward(self, body: bytes) -> tuple[int, bytes]:
+        reply = await self.client.post(TFIDF_URL + "/predict", body, HEADERS, 5)
+        return reply.status, reply.content
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI):
-    await aiohttp_client.open()
+    await forwarder.open()
     yield
-    await aiohttp_client.close()
-    await httpx_client.aclose()
+    await forwarder.close()
 
 
-httpx_client = httpx.AsyncClient(
-    limits=httpx.Limits(max_connections=64, max_keepalive_connections=64), timeout=5
-)
-aiohttp_client = BackendClient(64)
-forward = forward_httpx if CLIENT == "httpx" else forward_aiohttp
+# Only the client named is built, so the proxy under test holds one pool, like the agent.
+forwarder = HttpxForwarder() if CLIENT == "httpx" else AiohttpForwarder()
 app = FastAPI(default_response_class=JSONBytes, lifespan=lifespan)
 
 
 @app.post("/predict")
 async def predict(body: PredictRequest):  # type: ignore[valid-type]
-    status, content = await forward(orjson.dumps({"text": body.text}))
+    status, content = await forwarder.forward(orjson.dumps({"text": body.text}))
     return JSONBytes(orjson.loads(content), status_code=status)
