@@ -73,8 +73,8 @@ def _ready_backend(url: str, client: BackendClient, metrics: AgentMetrics, timeo
 
 
 def _stale_count(metrics: AgentMetrics) -> float:
-    sample = metrics.backend_errors.labels(backend="tfidf_svc", error="stale_connection")
-    return sample._value.get()
+    labels = {"backend": "tfidf_svc", "error": "stale_connection"}
+    return metrics.registry.get_sample_value("callcenterai_agent_backend_errors_total", labels) or 0.0
 
 
 def test_a_connection_closed_as_it_is_reused_is_retried_once_on_a_fresh_one():
