@@ -10,7 +10,7 @@ pinned requirements and this package; `dvc pull` the raw tickets from the
 default remote (../shared/dvc-remote); `dvc repro`; register both models in
 MLflow and promote them to production; print the metrics and where to look next.
 
-The full pipeline fine-tunes the transformer for 33 to 41 minutes on a 2-core
+The full pipeline fine-tunes the transformer for 33 to 70 minutes on a 2-core
 CPU. --quick writes the quick settings into params.yaml (so dvc.lock and MLflow
 record what really ran), trains on 2,000 rows for one epoch, and promotes that
 transformer to staging only (the registry refuses a row-capped model production
@@ -97,32 +97,40 @@ def install(dev: bool) -> None:
 
 
 BROWSER_TESTS = ROOT / "tests" / "browser"
+AXE_CORE = BROWSER_TESTS / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM = Path("/usr/bin/chromium")
+POSTGRESQL_INITDB = "/usr/lib/postgresql/*/bin/initdb"
+# Debian package -> the command it provides; npm (run by Node.js) is needed only to install axe-core.
+NODE_PACKAGES = {"nodejs": "node", "npm": "npm"}
 
 
 def debian_packages_missing() -> list[str]:
     """The system packages the tests run for real: Debian's Chromium for the browser tests
-    (Playwright's own browser download cannot work offline) and a PostgreSQL server for the
-    review store's tests."""
+    (Playwright's own browser download cannot work offline), a PostgreSQL server for the
+    review store's tests, and Node.js with npm while axe-core is still to be installed."""
     missing = []
-    if not Path("/usr/bin/chromium").exists():
+    if not CHROMIUM.exists():
         missing.append("chromium")
-    if not glob.glob("/usr/lib/postgresql/*/bin/initdb"):
+    if not glob.glob(POSTGRESQL_INITDB):
         missing.append("postgresql")
+    if not AXE_CORE.exists():
+        missing += [package for package, command in NODE_PACKAGES.items() if not shutil.which(command)]
     return missing
 
 
 def install_test_tools() -> None:
     missing = debian_packages_missing()
     if missing:
+        wanted = " ".join(missing)
         if not shutil.which("apt-get") or os.geteuid() != 0:
-            wanted = " ".join(missing)
-            fail(f"the tests need {wanted}: run `sudo apt-get install -y {wanted}`, then this again")
+            fail(
+                f"the tests need the Debian packages {wanted}: "
+                f"run `sudo apt-get install -y {wanted}`, then this again"
+            )
         step(f"installing {', '.join(missing)} (Debian packages)")
         run(["apt-get", "update", "-qq"])
         run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing])
-    if not (BROWSER_TESTS / "node_modules" / "axe-core" / "axe.min.js").exists():
-        if not shutil.which("npm"):
-            fail("the browser tests need npm (Node.js) for axe-core: install nodejs and npm, then this again")
+    if not AXE_CORE.exists():
         step("installing axe-core for the browser tests (npm ci)")
         run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", BROWSER_TESTS])
 

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
-from benchmarks.service_bench import LUA, rss_mb, start, stop, wrk
+from benchmarks.service_bench import BENCH_KEY, LUA, rss_mb, start, stop, wrk
 from callcenterai.config import load_section
 from callcenterai.routing.params import FitRoutingParams
 from callcenterai.routing.policy import read_policy
@@ -225,7 +225,7 @@ def main() -> None:
     policy = read_policy(ROOT / "models" / "routing" / "policy.json")
     params = load_section("fit_routing", FitRoutingParams)
     _, held = halves(np.array([policy.labels.index(t) for t in truth]), params)
-    quiet = {"LOG_LEVEL": "WARNING", "CALLCENTERAI_API_KEY": "bench"}
+    quiet = {"LOG_LEVEL": "WARNING", "CALLCENTERAI_API_KEY": BENCH_KEY}
     tfidf, tfidf_url, _ = start("services.tfidf_svc.app:app", {**quiet, "MODEL_URI": "models/tfidf"})
     transformer, transformer_url, _ = start(
         "services.transformer_svc.app:app", {**quiet, "MODEL_URI": "models/transformer"}

@@ -7,8 +7,9 @@ settings; no model, no normalisation, no metrics. Served as
 
 from fastapi import FastAPI
 
-from callcenterai.serving.app import JSONBytes
-from callcenterai.serving.schemas import EXAMPLE_PROBABILITIES, request_models
+from callcenterai.httpkit.responses import JSONBytes
+from callcenterai.httpkit.schemas import request_models
+from callcenterai.serving.schemas import EXAMPLE_PROBABILITIES
 
 PredictRequest, _ = request_models(20_000, 1_000)
 ANSWER = {

@@ -15,8 +15,8 @@ import orjson
 from fastapi import FastAPI
 
 from callcenterai.agent.http_client import BackendClient
-from callcenterai.serving.responses import JSONBytes
-from callcenterai.serving.schemas import request_models
+from callcenterai.httpkit.responses import JSONBytes
+from callcenterai.httpkit.schemas import request_models
 
 PredictRequest, _ = request_models(20_000, 1_000)
 TFIDF_URL = os.environ.get("TFIDF_URL", "http://127.0.0.1:8001")

@@ -18,7 +18,7 @@ from sklearn.metrics import f1_score
 
 from callcenterai.data import LABEL, TEXT, load_processed
 from callcenterai.evaluation import average_probabilities
-from callcenterai.models.loading import load_model
+from callcenterai.models.loading import load_model_dir
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     texts = test[TEXT].tolist()
     parts = []
     for kind in ("tfidf", "transformer"):
-        predictor = load_model(Path("models") / kind).predictor
+        predictor = load_model_dir(Path("models") / kind).predictor
         parts.append((list(predictor.labels), predictor.predict_proba(texts)))
     # Weight w on the transformer: the mean of (1-w)·tfidf and w·transformer, doubled.
     print("| weight on the transformer | accuracy | macro-F1 |\n|---|---|---|")

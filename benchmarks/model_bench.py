@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from callcenterai.models.loading import load_model
+from callcenterai.models.loading import load_model_dir
 from callcenterai.models.tfidf import PIPELINE_FILE, compile_pipeline, load_pipeline
 from callcenterai.text import normalize_text
 
@@ -27,7 +27,7 @@ def per_ticket_us(fn, texts, repeat: int) -> float:
 
 
 def main() -> None:
-    model = load_model(ROOT / "models" / "tfidf").predictor
+    model = load_model_dir(ROOT / "models" / "tfidf").predictor
     tickets = pd.read_csv(ROOT / "data" / "processed" / "test.csv").text.head(256).tolist()
     raw = [f"Ticket #{i}: {t}!!" for i, t in enumerate(tickets)]
     pipeline = load_pipeline(ROOT / "models" / "tfidf" / PIPELINE_FILE)

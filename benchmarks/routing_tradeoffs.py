@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from callcenterai.config import load_section  # noqa: E402
 from callcenterai.evaluation import coverage_at_accuracy  # noqa: E402
-from callcenterai.models.loading import load_model  # noqa: E402
+from callcenterai.models.loading import load_model_dir  # noqa: E402
 from callcenterai.routing.fitting import Routing, Scores, fit_routing, review_threshold  # noqa: E402
 from callcenterai.routing.params import FitRoutingParams  # noqa: E402
 from callcenterai.stages.fit_routing import halves, scores_of  # noqa: E402
@@ -33,7 +33,7 @@ def main() -> None:
     params = load_section("fit_routing", FitRoutingParams)
     test = pd.read_csv(ROOT / "data/processed/test.csv", dtype=str, keep_default_na=False)
     labels = sorted(test.label.unique())
-    models = [load_model(ROOT / "models" / kind) for kind in ("tfidf", "transformer")]
+    models = [load_model_dir(ROOT / "models" / kind) for kind in ("tfidf", "transformer")]
     scores = scores_of(test, labels, *models)
     fit_rows, held_rows = halves(scores.truth, params)
     fit, held = scores.subset(fit_rows), scores.subset(held_rows)

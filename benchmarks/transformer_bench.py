@@ -89,9 +89,9 @@ def main() -> None:
     texts = pd.read_csv(ROOT / "data" / "processed" / "test.csv").text.head(args.tickets).tolist()
     max_length, batch_size = card["max_length"], card["serving_batch_size"]
 
-    from callcenterai.models.loading import load_model
+    from callcenterai.models.loading import load_model_dir
 
-    predictor = load_model(served).predictor
+    predictor = load_model_dir(served).predictor
     baseline = torch_baseline(fp32, texts, card["labels"], max_length, batch_size)
     baseline()  # warm-up
     process, url, ready_s = start("services.transformer_svc.app:app", {"MODEL_URI": str(served)})

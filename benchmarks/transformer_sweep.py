@@ -61,10 +61,10 @@ def run_variant(name, params, frames, checkpoint, tfidf) -> dict:
     _, tokenizer = load_tokenizers(checkpoint, params.checkpoint, params.max_length)
     encode = lambda frame: encode_texts(tokenizer, frame[TEXT].tolist(), params.max_length)[0]  # noqa: E731
     device = finetune.pick_device(params.device)
-    model = finetune.load_classifier(checkpoint, labels, params.pooling)
     started = time.perf_counter()
     model, history, best_epoch = training_loop.fine_tune(
-        model,
+        checkpoint,
+        labels,
         encode(train),
         train[LABEL].map(index).to_numpy(),
         encode(val),
@@ -93,9 +93,9 @@ def run_variant(name, params, frames, checkpoint, tfidf) -> dict:
 
 
 def dump_tfidf(model_dir: Path, test_csv: Path, out: Path) -> None:
-    from callcenterai.models.loading import load_model
+    from callcenterai.models.loading import load_model_dir
 
-    model = load_model(model_dir)
+    model = load_model_dir(model_dir)
     texts = load_processed(test_csv)[TEXT].tolist()
     np.savez(out, proba=model.predictor.predict_proba(texts), labels=np.array(model.predictor.labels))
 

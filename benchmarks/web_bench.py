@@ -28,7 +28,7 @@ from urllib.parse import quote
 import httpx
 import pandas as pd
 
-from benchmarks.service_bench import start, stop, wrk
+from benchmarks.service_bench import BENCH_KEY, start, stop, wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = ROOT / "data" / "raw" / "all_tickets_processed_improved_v3.csv"
@@ -93,7 +93,7 @@ def main() -> None:
         sys.exit("wrk is not installed: apt-get install wrk")
     raw = pd.read_csv(RAW, dtype=str, keep_default_na=False)
     texts = raw.Document.head(args.tickets).tolist()
-    quiet = {"LOG_LEVEL": "WARNING", "CALLCENTERAI_API_KEY": "bench"}
+    quiet = {"LOG_LEVEL": "WARNING", "CALLCENTERAI_API_KEY": BENCH_KEY}
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         stack = []
@@ -109,6 +109,8 @@ def main() -> None:
             agent, agent_url, _ = start("services.agent.app:app", agent_env)
             stack.append(agent)
             web_env = {**quiet, **database, "AGENT_URL": agent_url, "AGENT_BATCH_SIZE": str(CHUNK)}
+            web_env["CLASSIFY_REQUIRES_LOGIN"] = "0"  # the page's own cost, without a reviewer's sign-in
+            web_env["COOKIE_SECURE"] = "0"  # plain HTTP here: a Secure cookie would never come back
             web, web_url, _ = start("services.web_interface.app:app", web_env)
             stack.append(web)
             batch_through_agent(agent_url, texts[:400])  # warm-up, untimed

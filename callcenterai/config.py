@@ -13,7 +13,7 @@ from typing import Literal, Optional, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from callcenterai.errors import UserError
+from callcenterai.errors import UserError, one_line
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PARAMS_FILE = PROJECT_ROOT / "params.yaml"
@@ -53,6 +53,21 @@ class PrepareParams(_Section):
         return labels
 
 
+# Upper bounds on the numbers that size a served model's loops and buffers, checked in params
+# and again when a model card is read (a card from elsewhere must not size them).
+MAX_NGRAM = 5  # word n-grams: each ticket is walked once per length up to it
+MAX_TOKENS = 512  # the longest input of the encoders the pipeline fine-tunes (position embeddings)
+MAX_SERVING_BATCH = 1024  # tickets in one ONNX run: its buffers are batch x tokens
+
+
+def check_ngram_range(value):
+    """``[low, high]``, whole numbers with 1 <= low <= high <= MAX_NGRAM, or ValueError saying so."""
+    pair = isinstance(value, (list, tuple)) and len(value) == 2
+    if not (pair and all(type(n) is int for n in value) and 1 <= value[0] <= value[1] <= MAX_NGRAM):
+        raise ValueError(f"ngram_range must be [low, high] with 1 <= low <= high <= {MAX_NGRAM}")
+    return value
+
+
 class TrainTfidfParams(_Section):
     max_features: Optional[int] = Field(None, gt=0)
     ngram_range: tuple[int, int] = (1, 2)
@@ -69,14 +84,12 @@ class TrainTfidfParams(_Section):
     @field_validator("ngram_range")
     @classmethod
     def _ngram_order(cls, value: tuple[int, int]) -> tuple[int, int]:
-        if not 1 <= value[0] <= value[1]:
-            raise ValueError("ngram_range must be [low, high] with 1 <= low <= high")
-        return value
+        return check_ngram_range(value)
 
 
 class TrainTransformerParams(_Section):
-    checkpoint: str = "all-MiniLM-L6-v2"  # the packaged MiniLM, a local folder, or a hub name
-    max_length: int = Field(96, ge=8, le=512)
+    checkpoint: str = "all-MiniLM-L6-v2"  # the packaged MiniLM, a local folder, or org/model@<commit>
+    max_length: int = Field(96, ge=8, le=MAX_TOKENS)
     # How the head sees a ticket: the mean of the token states (how sentence encoders
     # such as all-MiniLM-L6-v2 were trained) or [CLS] through the encoder's pooler.
     pooling: Literal["mean", "cls"] = "mean"
@@ -90,6 +103,9 @@ class TrainTransformerParams(_Section):
     early_stopping_patience: int = Field(1, ge=0)
     max_train_rows: Optional[int] = Field(None, ge=50)
     seed: int = 42
+    # torch's CPU threads, fixed so that a run repeats itself bit for bit (a sum split over
+    # another number of threads adds in another order); None uses every core.
+    threads: Optional[int] = Field(2, ge=1)
     device: Literal["auto", "cpu", "cuda"] = "auto"
 
 
@@ -105,7 +121,7 @@ class ExportTransformerParams(_Section):
         "embeddings",
         "attention",
     )
-    serving_batch_size: int = Field(32, ge=1)
+    serving_batch_size: int = Field(32, ge=1, le=MAX_SERVING_BATCH)
     min_agreement: float = Field(0.99, gt=0.0, le=1.0)
     max_accuracy_drop: float = Field(0.005, ge=0.0, le=1.0)
 
@@ -158,6 +174,4 @@ def validate_section(name: str, model: type[Section], values: dict, source: str)
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in (name, *first["loc"]))
-        raise ConfigError(f"{source}: {where}: {first['msg']}") from exc
+        raise ConfigError(f"{source}: {one_line(exc, name)}") from exc

@@ -59,7 +59,7 @@ TFIDF = ModelKind(
     folder="models/tfidf",
     served_files=("compiled.npz", "vocabulary.json"),
     other_files=("pipeline.skops",),
-    predictor="callcenterai.models.predictor:TfidfPredictor",
+    predictor="callcenterai.models.tfidf_predictor:TfidfPredictor",
     libraries=("scikit-learn", "skops", "numpy", "scipy", "mlflow"),
     score_on_event_loop=True,
 )
@@ -71,7 +71,7 @@ TRANSFORMER = ModelKind(
     folder="models/transformer",
     served_files=("model.onnx", "tokenizer.json"),
     other_files=(),
-    predictor="callcenterai.models.predictor:TransformerPredictor",
+    predictor="callcenterai.models.transformer_predictor:TransformerPredictor",
     libraries=("torch", "transformers", "tokenizers", "onnx", "onnxruntime", "numpy", "mlflow"),
     score_on_event_loop=False,
 )

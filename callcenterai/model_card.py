@@ -2,7 +2,9 @@
 
 One typed object (``ModelCard``), written as ``model_card.json`` beside every
 saved model, validated whenever it is read, and served as ``GET /model``.
-A card that does not validate is refused with the field named.
+A card that does not validate is refused with the field named; the numbers
+that size the served model's loops and buffers (n-gram range, token length,
+batch size) are range-checked here, whoever wrote the card.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
 
 from callcenterai import __version__
-from callcenterai.config import PROJECT_ROOT
-from callcenterai.errors import UserError
+from callcenterai.config import MAX_SERVING_BATCH, MAX_TOKENS, PROJECT_ROOT, check_ngram_range
+from callcenterai.errors import UserError, one_line
 from callcenterai.kinds import KIND_NAMES, kind_named
 from callcenterai.text import NORMALISATION_VERSION
 
@@ -59,20 +61,23 @@ class ModelCard(BaseModel):
     libraries: dict[str, str] = {}
     smoke_tickets: list[SmokeTicket] = []
     file_sha256: dict[str, str] = Field({}, description="sha256 of each served file, checked at load.")
-    fit_seconds: float | None = None
+    fit_seconds: float | None = Field(None, ge=0)
     mlflow_run_id: str | None = None
     mlflow_model_id: str | None = None
     # TF-IDF
-    vocabulary_size: int | None = None
+    vocabulary_size: int | None = Field(None, ge=1)
     # Transformer
-    validation_rows: int | None = None
+    validation_rows: int | None = Field(None, ge=0)
     checkpoint: str | None = None
-    max_length: int | None = None
+    max_length: int | None = Field(None, ge=1, le=MAX_TOKENS)
     device: str | None = None
-    torch_threads: int | None = None
-    best_epoch: int | None = None
+    # What a fine-tune's bits depend on beyond its params and data: torch's thread count and
+    # the instruction set its CPU kernels were picked for (AVX512, AVX2 ...).
+    torch_threads: int | None = Field(None, ge=1)
+    cpu_capability: str | None = None
+    best_epoch: int | None = Field(None, ge=0)
     history: list[dict[str, float]] = []
-    serving_batch_size: int | None = None
+    serving_batch_size: int | None = Field(None, ge=1, le=MAX_SERVING_BATCH)
     export: dict[str, Any] = {}
     export_params: dict[str, Any] = {}
     # Filled in when the model is loaded from the registry.
@@ -82,6 +87,13 @@ class ModelCard(BaseModel):
     run_id: str | None = None
     metrics: dict[str, float] = {}
     registry_uri: str | None = None
+
+    @field_validator("params")
+    @classmethod
+    def _params_in_range(cls, params: dict[str, Any]) -> dict[str, Any]:
+        if "ngram_range" in params:
+            check_ngram_range(params["ngram_range"])
+        return params
 
     def write(self, folder: Path) -> None:
         (Path(folder) / CARD_FILE).write_text(self.model_dump_json(indent=2) + "\n", encoding="utf-8")
@@ -95,9 +107,7 @@ def parse_card(values: Any, where: str) -> ModelCard:
     try:
         return ModelCard.model_validate(values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "card"
-        raise CardError(f"{where}: invalid model card: {field}: {first['msg']}") from None
+        raise CardError(f"{where}: invalid model card: {one_line(exc, whole='card')}") from None
 
 
 def read_card(folder: Path) -> ModelCard:

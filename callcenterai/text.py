@@ -15,7 +15,9 @@ loader refuses a model made with another one.
 from __future__ import annotations
 
 import unicodedata
-from typing import Iterable
+from typing import Iterable, Sequence
+
+from callcenterai.errors import BadInput
 
 # Version 1 also dropped English stop words; version 2 keeps them.
 NORMALISATION_VERSION = 2
@@ -35,6 +37,28 @@ def normalize_text(text: str) -> str:
         text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     words = text.lower().translate(_NOT_LETTERS).split()
     return " ".join([w for w in words if len(w) > 1])
+
+
+# Every service's one answer (a 422) to a ticket with no words left for a model to read: only an
+# e-mail address, a phone number, digits or punctuation. A model would still score it, from nothing.
+NOTHING_TO_CLASSIFY = "nothing left to classify after removing personal data, digits and punctuation"
+
+
+def wordless(texts: Sequence[str]) -> list[int]:
+    """The positions of the texts that normalise to nothing."""
+    return [i for i, text in enumerate(texts) if not normalize_text(text)]
+
+
+class NothingToClassify(BadInput):
+    """A ticket with no words left (a 422 like every BadInput)."""
+
+
+def nothing_to_classify(positions: Sequence[int] | None = None) -> NothingToClassify:
+    """The refusal of wordless tickets: one ticket (``text``), or the positions of a batch's (``texts.N``)."""
+    if positions is None:
+        return NothingToClassify(f"text: {NOTHING_TO_CLASSIFY}")
+    shown = ", ".join(f"texts.{i}" for i in positions[:5]) + (", ..." if len(positions) > 5 else "")
+    return NothingToClassify(f"{shown}: {NOTHING_TO_CLASSIFY}")
 
 
 def normalize_many(texts: Iterable[str]) -> list[str]:

@@ -21,7 +21,7 @@ from callcenterai.cli import UserError, parser_for, run
 from callcenterai.data import read_csv_strict
 from callcenterai.evaluation import probabilities_frame
 from callcenterai.fileio import staged_files
-from callcenterai.models.loading import load_model
+from callcenterai.registry.loading import load_model
 
 log = logging.getLogger("predict")
 

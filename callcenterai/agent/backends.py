@@ -12,11 +12,13 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Iterable
 
 import orjson
 
 from callcenterai.agent.http_client import BackendClient, CallFailed, CallTimedOut, Reply, StaleConnection
 from callcenterai.agent.metrics import AgentMetrics
+from callcenterai.httpkit.schemas import CLIENT_KEY_HEADER
 
 log = logging.getLogger("callcenterai.agent")
 PROBE_TIMEOUT = 1.0
@@ -50,10 +52,14 @@ class Backend:
         metrics: AgentMetrics,
         timeout: float,
         per_text: float,
+        client_key: str | None = None,
     ):
         self.kind, self.name, self.url = kind, f"{kind}_svc", url.rstrip("/")
         self.client, self.metrics = client, metrics
         self.timeout, self.per_text = timeout, per_text
+        self.headers = {"content-type": "application/json"}
+        if client_key:
+            self.headers[CLIENT_KEY_HEADER.lower()] = client_key
         self.state = BackendState()
         self._latency = {
             ep: metrics.backend_latency.labels(backend=self.name, endpoint=ep) for ep in ("one", "batch")
@@ -82,7 +88,7 @@ class Backend:
         if not self.usable:
             raise BackendUnavailable(self.name, self.state.reason or "not ready")
         timeout = self.timeout + self.per_text * texts
-        headers = {"content-type": "application/json", "x-request-id": request_id}
+        headers = {**self.headers, "x-request-id": request_id}
         started = time.perf_counter()
         try:
             response = await self._send(path, payload, headers, timeout)
@@ -149,15 +155,17 @@ class Backend:
         except (CallFailed, orjson.JSONDecodeError):
             self.state.card = None
 
-    def describe(self) -> dict:
+    def describe(self, detailed: bool = False) -> dict:
+        """Ready, circuit, model; ``detailed`` adds the URL and the error (for API-key holders)."""
         s = self.state
-        return {
-            "url": self.url,
+        described = {
             "ready": self.usable,
             "circuit": "open" if s.circuit_open else "closed",
-            "reason": None if self.usable else s.reason,
             "model": s.model,
         }
+        if detailed:
+            described.update(url=self.url, reason=None if self.usable else s.reason)
+        return described
 
 
 def _error_of(response: Reply) -> str:
@@ -165,6 +173,21 @@ def _error_of(response: Reply) -> str:
         return str(orjson.loads(response.content).get("error", ""))[:200]
     except (orjson.JSONDecodeError, AttributeError):
         return response.content[:200].decode("utf-8", "replace")
+
+
+def none_left(backends: Iterable[Backend]) -> str:
+    """Why no classifier can answer, backend by backend."""
+    return "no classifier available: " + "; ".join(
+        f"{b.name}: {b.state.reason or 'not ready'}" for b in backends
+    )
+
+
+async def refresh_cards(backends: Iterable[Backend]) -> None:
+    """Fetch every backend's model card again now (a reload must not judge the policy on old cards)."""
+    backends = list(backends)
+    for backend in backends:
+        backend.state.card = None  # the probe fetches it again
+    await asyncio.gather(*(b.probe() for b in backends))
 
 
 async def probe_forever(backends: list[Backend], every: float) -> None:

@@ -25,6 +25,7 @@ class Ticket:
     scrubbed: Scrubbed
     words: int
     language: Language
+    reasons: tuple[str, ...] = ()  # why the transformer must see it, whatever TF-IDF says (long, language)
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,13 @@ def _vector(policy: RoutingPolicy, answer: dict) -> np.ndarray:
 
 
 def needs_transformer(policy: RoutingPolicy, ticket: Ticket, tfidf: Outcome) -> list[str]:
-    """Why the transformer must see the ticket too; empty when TF-IDF alone is enough."""
+    """Why the transformer must see the ticket too; empty when TF-IDF alone is enough.
+
+    Worked out once per ticket, when TF-IDF has answered; ``decide`` takes the result.
+    """
     if tfidf.answer is None:
         return ["tfidf_unavailable"]
-    return policy.transformer_reasons(tfidf.answer["confidence"], ticket.words, ticket.language.english)
+    return policy.confidence_reasons(tfidf.answer["confidence"]) + list(ticket.reasons)
 
 
 def _explain(
@@ -65,9 +69,13 @@ def _explain(
     return "; ".join(parts)
 
 
-def decide(policy: RoutingPolicy, ticket: Ticket, tfidf: Outcome, transformer: Outcome | None) -> dict:
-    """The agent's answer for one ticket (without latency); raises LookupError if no model answered."""
-    reasons = needs_transformer(policy, ticket, tfidf)
+def decide(
+    policy: RoutingPolicy, ticket: Ticket, tfidf: Outcome, transformer: Outcome | None, reasons: list[str]
+) -> dict:
+    """The agent's answer for one ticket (without latency); raises LookupError if no model answered.
+
+    ``reasons`` are what ``needs_transformer`` said for this ticket.
+    """
     used = [o.answer for o in (tfidf, transformer) if o is not None and o.answer is not None]
     if not used:
         raise LookupError("no backend answered")

@@ -6,16 +6,15 @@ import asyncio
 import logging
 import time
 
-import anyio
-from fastapi import HTTPException
-
 from callcenterai.agent.backends import Backend, BackendUnavailable
 from callcenterai.agent.decisions import Outcome, Ticket, decide, needs_transformer
 from callcenterai.agent.metrics import AgentMetrics
-from callcenterai.pii.scrubber import Scrubber
-from callcenterai.routing.language import LanguageDetector
-from callcenterai.routing.policy import RoutingPolicy, fingerprint_of, read_policy
-from callcenterai.text import normalize_text
+from callcenterai.agent.policy_holder import PolicyHolder
+from callcenterai.agent.scrubbing import ScrubBudget, ScrubLane
+from callcenterai.errors import NotReady
+from callcenterai.pii.scrubber import Scrubbed, Scrubber
+from callcenterai.routing.policy import RoutingPolicy
+from callcenterai.text import NothingToClassify, normalize_text, nothing_to_classify
 
 log = logging.getLogger("callcenterai.agent")
 
@@ -26,80 +25,40 @@ class Agent:
         scrubber: Scrubber,
         backends: dict[str, Backend],
         metrics: AgentMetrics,
-        policy_path,
+        policy_holder: PolicyHolder,
         reviews=None,
+        scrub_budget: ScrubBudget = ScrubBudget(),
     ):
         self.scrubber, self.backends, self.metrics = scrubber, backends, metrics
+        self.policy_holder = policy_holder
         self.reviews = reviews  # a ReviewWriter, or None: flagged tickets are not stored
-        self.policy_path = policy_path
-        self.policy: RoutingPolicy | None = None
-        self.detector: LanguageDetector | None = None
-        self.policy_error: str | None = "not loaded yet"
+        self.scrub_lane = ScrubLane(scrub_budget, metrics.scrub_timeouts)
 
-    def load_policy(self) -> tuple[RoutingPolicy, RoutingPolicy | None]:
-        """Read and swap in the policy file; raises PolicyError and keeps the old one."""
-        policy = read_policy(self.policy_path)
-        rule = policy.language
-        detector = LanguageDetector(tuple(rule.languages), rule.min_probability, rule.min_words)
-        previous = self.policy
-        self.policy, self.detector, self.policy_error = policy, detector, None
-        self.metrics.policy_info.info({"fitted_at": policy.fitted_at, "path": str(self.policy_path)})
-        return policy, previous
-
-    def policy_matches(self) -> dict[str, bool | None]:
-        matches: dict[str, bool | None] = {}
-        for kind, backend in self.backends.items():
-            card = backend.state.card
-            if self.policy is None or card is None:
-                matches[kind] = None
-                continue
-            fitted = self.policy.fitted_for.get(kind)
-            matches[kind] = fitted is not None and fitted.fingerprint == fingerprint_of(
-                card.get("file_sha256", {})
-            )
-            self.metrics.policy_mismatch.labels(backend=backend.name).set(0 if matches[kind] else 1)
-        return matches
-
-    def warnings(self) -> list[str]:
-        found = [
-            f"the routing policy was fitted for another {kind} model than {self.backends[kind].name} serves"
-            for kind, ok in self.policy_matches().items()
-            if ok is False
-        ]
-        found += [f"{b.name} unavailable: {b.state.reason}" for b in self.backends.values() if not b.usable]
-        return found
-
-    def readiness(self) -> tuple[bool, dict]:
-        usable = [b.name for b in self.backends.values() if b.usable]
-        body = {"backends": {b.name: b.describe() for b in self.backends.values()}}
-        warnings = self.warnings()
-        if warnings:
-            body["warning"] = "; ".join(warnings)
-        if self.policy is None:
-            return False, {**body, "reason": f"no routing policy: {self.policy_error}"}
-        if not usable:
-            return False, {**body, "reason": self._none_left()}
-        return True, body
-
-    def _none_left(self) -> str:
-        return "no classifier available: " + "; ".join(
-            f"{b.name}: {b.state.reason or 'not ready'}" for b in self.backends.values()
-        )
-
-    def _policy_now(self) -> RoutingPolicy:
-        if self.policy is None:
-            raise HTTPException(503, f"not ready: no routing policy: {self.policy_error}")
-        return self.policy
-
-    def ticket(self, text: str) -> Ticket:
+    def ticket(self, text: str, policy: RoutingPolicy, deadline: float | None = None) -> Ticket:
         started = time.perf_counter()
-        scrubbed = self.scrubber.scrub(text)
+        scrubbed = self.scrubber.scrub(text, deadline)
         self.metrics.scrub_seconds.observe(time.perf_counter() - started)
         for entity in scrubbed.entities:
             self.metrics.pii.labels(type=entity.type).inc()
-        assert self.detector is not None
+        detector = self.policy_holder.detector
+        assert detector is not None
         words = len(normalize_text(scrubbed.model_text).split())
-        return Ticket(scrubbed, words, self.detector.detect(scrubbed.model_text))
+        if not words:  # the backends would refuse it: refused here, naming why, before any is asked
+            raise nothing_to_classify()
+        language = detector.detect(scrubbed.model_text)
+        return Ticket(scrubbed, words, language, tuple(policy.ticket_reasons(words, language.english)))
+
+    def tickets(self, texts: list[str], policy: RoutingPolicy, deadline: float | None = None) -> list[Ticket]:
+        """Every ticket of a batch; NothingToClassify naming each one with no words left."""
+        tickets, empty = [], []
+        for position, text in enumerate(texts):
+            try:
+                tickets.append(self.ticket(text, policy, deadline))
+            except NothingToClassify:
+                empty.append(position)
+        if empty:
+            raise nothing_to_classify(empty)
+        return tickets
 
     async def _one(self, kind: str, ticket: Ticket, request_id: str) -> Outcome:
         try:
@@ -122,12 +81,13 @@ class Agent:
         ticket: Ticket,
         tfidf: Outcome,
         transformer: Outcome | None,
+        reasons: list[str],
         request_id: str,
     ) -> dict:
         try:
-            answer = decide(policy, ticket, tfidf, transformer)
+            answer = decide(policy, ticket, tfidf, transformer, reasons)
         except LookupError:
-            raise HTTPException(503, self._none_left()) from None
+            raise NotReady(unanswered(tfidf, transformer)) from None
         self._record(answer)
         if answer["needs_review"] and self.reviews is not None:
             self.reviews.offer(
@@ -146,41 +106,67 @@ class Agent:
             self.metrics.degraded.labels(backend=missing).inc()
         self.metrics.confidence.observe(answer["confidence"])
 
-    async def one(self, text: str, request_id: str) -> dict:
-        policy = self._policy_now()
-        ticket = self.ticket(text)
+    async def one(self, text: str, request_id: str, with_redaction: bool = False) -> dict:
+        """One ticket's answer; ``with_redaction`` adds what /redact says of it (scrubbed once)."""
+        policy = self.policy_holder.current()
+        deadline = self.scrub_lane.deadline()
+        ticket = await self.scrub_lane.run(lambda: self.ticket(text, policy, deadline), len(text), deadline)
         # Length and language are known before any model: then ask both at once.
-        if policy.transformer_reasons(1.0, ticket.words, ticket.language.english):
+        if ticket.reasons:
             tfidf, transformer = await asyncio.gather(
                 self._one("tfidf", ticket, request_id), self._one("transformer", ticket, request_id)
             )
+            reasons = needs_transformer(policy, ticket, tfidf)
         else:
             tfidf, transformer = await self._one("tfidf", ticket, request_id), None
-            if needs_transformer(policy, ticket, tfidf):
+            reasons = needs_transformer(policy, ticket, tfidf)
+            if reasons:
                 transformer = await self._one("transformer", ticket, request_id)
-        return self._decided(policy, ticket, tfidf, transformer, request_id)
+        answer = self._decided(policy, ticket, tfidf, transformer, reasons, request_id)
+        if with_redaction:
+            answer["redaction"] = redaction_of(ticket.scrubbed)
+        return answer
 
     async def batch(self, texts: list[str], request_id: str) -> list[dict]:
-        policy = self._policy_now()
-        # Scrubbing a long batch full of numbers takes milliseconds per ticket: off the event loop.
-        tickets = await anyio.to_thread.run_sync(lambda: [self.ticket(t) for t in texts])
+        policy = self.policy_holder.current()
+        deadline = self.scrub_lane.deadline(len(texts))
+        chars = sum(map(len, texts))
+        tickets = await self.scrub_lane.run(lambda: self.tickets(texts, policy, deadline), chars, deadline)
         tfidf = await self._many("tfidf", tickets, request_id)
-        wanted = [i for i, t in enumerate(tickets) if needs_transformer(policy, t, tfidf[i])]
+        reasons = [needs_transformer(policy, t, tfidf[i]) for i, t in enumerate(tickets)]
+        wanted = [i for i in range(len(tickets)) if reasons[i]]
         transformer: list[Outcome | None] = [None] * len(tickets)
         if wanted:
             answers = await self._many("transformer", [tickets[i] for i in wanted], request_id)
             for i, outcome in zip(wanted, answers):
                 transformer[i] = outcome
-        return [self._decided(policy, t, tfidf[i], transformer[i], request_id) for i, t in enumerate(tickets)]
+        return [
+            self._decided(policy, t, tfidf[i], transformer[i], reasons[i], request_id)
+            for i, t in enumerate(tickets)
+        ]
 
-    def redact(self, text: str) -> dict:
-        scrubbed = self.scrubber.scrub(text)
-        return {
-            "text": scrubbed.text,
-            "model_text": scrubbed.model_text,
-            "entities": [{"type": e.type, "start": e.start, "end": e.end} for e in scrubbed.entities],
-            "counts": scrubbed.counts,
-        }
+    async def redact(self, text: str) -> dict:
+        deadline = self.scrub_lane.deadline()
+        scrubbed = await self.scrub_lane.run(lambda: self.scrubber.scrub(text, deadline), len(text), deadline)
+        return redaction_of(scrubbed)
+
+
+def unanswered(tfidf: Outcome, transformer: Outcome | None) -> str:
+    """Why no model answered this ticket: what each call met, not what the last probe saw."""
+    said = {"tfidf_svc": tfidf, "transformer_svc": transformer}
+    return "no classifier available: " + "; ".join(
+        f"{name}: {outcome.unavailable if outcome else 'not asked'}" for name, outcome in said.items()
+    )
+
+
+def redaction_of(scrubbed: Scrubbed) -> dict:
+    """What /redact answers: the scrubbed text, what the models see, and where personal data was."""
+    return {
+        "text": scrubbed.text,
+        "model_text": scrubbed.model_text,
+        "entities": [{"type": e.type, "start": e.start, "end": e.end} for e in scrubbed.entities],
+        "counts": scrubbed.counts,
+    }
 
 
 def review_record(answer: dict, ticket: Ticket, tfidf: Outcome, transformer: Outcome | None) -> dict:

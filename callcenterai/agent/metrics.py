@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, Info
 
-from callcenterai.serving.metrics import CONFIDENCE_BUCKETS, LATENCY_BUCKETS, HttpMetrics
+from callcenterai.httpkit.metrics import HttpMetrics, confidence_histogram, latency_histogram
 
 
 class AgentMetrics(HttpMetrics):
@@ -36,11 +36,8 @@ class AgentMetrics(HttpMetrics):
             registry=r,
         )
         self._backend_metrics()
-        self.confidence = Histogram(
-            "callcenterai_agent_confidence",
-            "Final confidence of each answer.",
-            buckets=CONFIDENCE_BUCKETS,
-            registry=r,
+        self.confidence = confidence_histogram(
+            "callcenterai_agent_confidence", "Final confidence of each answer.", r
         )
         self.policy_info = Info("callcenterai_agent_policy", "The routing policy in use.", registry=r)
         self.reloads = Counter(
@@ -48,7 +45,8 @@ class AgentMetrics(HttpMetrics):
         )
         self.review_store = Counter(
             "callcenterai_agent_review_store",
-            "Flagged tickets for the review store: written, error (database failed), dropped (queue full).",
+            "Flagged tickets for the review store: written, error (database failed), dropped (queue full), "
+            "duplicate (the same text within the window), rate_limited (over the new tickets per window).",
             ["result"],
             registry=r,
         )
@@ -56,6 +54,11 @@ class AgentMetrics(HttpMetrics):
             "callcenterai_agent_scrub_seconds",
             "Time to scrub one ticket.",
             buckets=(0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05),
+            registry=r,
+        )
+        self.scrub_timeouts = Counter(
+            "callcenterai_agent_scrub_timeouts",
+            "Requests answered 503 because scrubbing them ran past SCRUB_BUDGET_SECONDS.",
             registry=r,
         )
 
@@ -67,12 +70,11 @@ class AgentMetrics(HttpMetrics):
             ["backend", "error"],
             registry=r,
         )
-        self.backend_latency = Histogram(
+        self.backend_latency = latency_histogram(
             "callcenterai_agent_backend_latency_seconds",
             "Backend call latency, successful calls.",
             ["backend", "endpoint"],
-            buckets=LATENCY_BUCKETS,
-            registry=r,
+            r,
         )
         self.circuit_open = Gauge(
             "callcenterai_agent_circuit_open", "1 while a backend is being skipped.", ["backend"], registry=r

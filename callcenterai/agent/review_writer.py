@@ -3,34 +3,71 @@
 A prediction only puts its record on a bounded queue; a background task writes
 the queue in batches from a worker thread. A slow or unreachable database
 therefore never slows or fails a prediction: records that cannot be written
-are counted (``callcenterai_agent_review_store_errors_total``), and when the
-queue is full new ones are dropped and counted, not waited for.
+are counted (``callcenterai_agent_review_store_total{result="error"}``), and
+when the queue is full new ones are dropped and counted, not waited for.
+
+Whoever can reach ``/predict`` can make the agent flag tickets, and reviewed
+tickets become training rows; so a ``FlagGate`` lets each redacted text in once
+per window and at most so many new tickets per window, and counts the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+import time
+from collections import OrderedDict
+from typing import Callable
 
 import anyio
 
 from callcenterai.agent.metrics import AgentMetrics
+from callcenterai.text import normalize_text
 
 log = logging.getLogger("callcenterai.agent")
 BATCH = 100
 
 
+class FlagGate:
+    """Which flagged tickets may go to the store: within any ``window`` seconds, each text once
+    (compared as the models read it) and at most ``max_new`` tickets."""
+
+    def __init__(self, window: float, max_new: int, clock: Callable[[], float] = time.monotonic):
+        self.window, self.max_new, self.clock = window, max_new, clock
+        # Digest of each text let in within the window -> when, oldest first: at most max_new entries.
+        self.let_in: OrderedDict[bytes, float] = OrderedDict()
+
+    def refusal(self, text: str) -> str | None:
+        """None, and the text is counted as let in; else why not: "duplicate" or "rate_limited"."""
+        now = self.clock()
+        while self.let_in and next(iter(self.let_in.values())) <= now - self.window:
+            self.let_in.popitem(last=False)
+        digest = hashlib.blake2b(normalize_text(text).encode(), digest_size=16).digest()
+        if digest in self.let_in:
+            return "duplicate"
+        if len(self.let_in) >= self.max_new:
+            return "rate_limited"
+        self.let_in[digest] = now
+        return None
+
+
 class ReviewWriter:
-    def __init__(self, url: str, metrics: AgentMetrics, max_queue: int = 10_000):
-        self.url, self.metrics = url, metrics
+    def __init__(
+        self, url: str, metrics: AgentMetrics, gate: FlagGate | None = None, max_queue: int = 10_000
+    ):
+        self.url, self.metrics, self.gate = url, metrics, gate
         self.queue: asyncio.Queue[dict] = asyncio.Queue(maxsize=max_queue)
         self.store = None  # made (and migrated) by the worker, retried until it works
 
     def offer(self, record: dict) -> None:
-        try:
-            self.queue.put_nowait(record)
-        except asyncio.QueueFull:
-            self.metrics.review_store.labels(result="dropped").inc()
+        refused = "dropped" if self.queue.full() else None
+        if refused is None and self.gate is not None:
+            refused = self.gate.refusal(record["text"])
+        if refused is not None:
+            self.metrics.review_store.labels(result=refused).inc()
+            return
+        self.queue.put_nowait(record)
 
     def _open(self) -> None:
         if self.store is None:

@@ -1,10 +1,43 @@
-"""The agent's answers: the prediction contract plus how the ticket was routed (for /docs)."""
+"""The agent's requests and answers: the prediction contract plus how the ticket was routed (for /docs)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from callcenterai.serving.schemas import ModelRef, ScoredTicket
+
+
+class Span(BaseModel):
+    type: str = Field(examples=["EMAIL"])
+    start: int = Field(description="Offset in the text sent, in characters.")
+    end: int
+
+
+class Redaction(BaseModel):
+    text: str = Field(description="The text with <TYPE> placeholders where personal data was.")
+    model_text: str = Field(
+        description="Exactly what the models see: the same text with those spans removed."
+    )
+    entities: list[Span]
+    counts: dict[str, int]
+
+
+def agent_predict_request(predict_request: type[BaseModel]) -> type[BaseModel]:
+    """The classifiers' /predict body, plus the agent's offer to send the redaction with the answer."""
+    return create_model(
+        "AgentPredictRequest",
+        __base__=predict_request,
+        include_redaction=(
+            bool,
+            Field(
+                False,
+                description=(
+                    "Also answer `redaction`: what POST /redact would say of this text "
+                    "(the ticket is scrubbed once for both)."
+                ),
+            ),
+        ),
+    )
 
 
 class Route(BaseModel):
@@ -46,6 +79,9 @@ class AgentAnswer(ScoredTicket):
 
 class AgentPrediction(AgentAnswer):
     latency_ms: float
+    redaction: Redaction | None = Field(
+        None, description="Present when the request asked for it (`include_redaction`)."
+    )
 
 
 class AgentBatchPrediction(BaseModel):
@@ -54,28 +90,15 @@ class AgentBatchPrediction(BaseModel):
     latency_ms: float
 
 
-class Span(BaseModel):
-    type: str = Field(examples=["EMAIL"])
-    start: int = Field(description="Offset in the text sent, in characters.")
-    end: int
-
-
-class Redaction(BaseModel):
-    text: str = Field(description="The text with <TYPE> placeholders where personal data was.")
-    model_text: str = Field(
-        description="Exactly what the models see: the same text with those spans removed."
-    )
-    entities: list[Span]
-    counts: dict[str, int]
-
-
 class AgentModels(BaseModel):
     policy: dict | None = Field(
         description="The routing policy in use (thresholds, fitted-for models, figures)."
     )
-    policy_source: str
+    policy_source: str | None = Field(None, description="The policy file (only with the API key).")
     policy_matches: dict[str, bool | None] = Field(
         description="Per backend: whether it serves the model the policy was fitted for (None: unknown)."
     )
-    backends: dict[str, dict] = Field(description="Per backend: URL, readiness, circuit, and its model card.")
+    backends: dict[str, dict] = Field(
+        description="Per backend: readiness, circuit, its model card; with the API key, URL and error too."
+    )
     warnings: list[str]

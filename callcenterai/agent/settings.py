@@ -6,8 +6,9 @@ from pathlib import Path
 
 from pydantic import Field
 
+from callcenterai.agent.scrubbing import ScrubBudget
 from callcenterai.config import PROJECT_ROOT
-from callcenterai.serving.settings import ServiceSettings
+from callcenterai.httpkit.settings import ServiceSettings
 
 DEFAULT_POLICY = PROJECT_ROOT / "models" / "routing" / "policy.json"
 
@@ -27,5 +28,28 @@ class AgentSettings(ServiceSettings):
     backend_connections: int = Field(64, gt=0, validation_alias="BACKEND_MAX_CONNECTIONS")
     fast_path: bool = Field(True, validation_alias="FAST_PATH")  # 0: /predict through FastAPI's routing
     pii_names: bool = Field(False, validation_alias="PII_NAMES")
+    # Where and for how long a request is scrubbed; the defaults are ScrubBudget's.
+    scrub_inline_max_chars: int = Field(
+        ScrubBudget.inline_max_chars, ge=0, validation_alias="SCRUB_INLINE_MAX_CHARS"
+    )
+    scrub_budget_seconds: float = Field(ScrubBudget.seconds, gt=0, validation_alias="SCRUB_BUDGET_SECONDS")
+    scrub_budget_per_text_seconds: float = Field(
+        ScrubBudget.per_text_seconds, ge=0, validation_alias="SCRUB_BUDGET_PER_TEXT_SECONDS"
+    )
+    scrub_workers: int = Field(ScrubBudget.workers, gt=0, validation_alias="SCRUB_WORKERS")
+    # Sent in X-Client-Key to both classifier services (one of their CLIENT_KEYS); unset: none sent.
+    backend_client_key: str | None = Field(None, repr=False, validation_alias="BACKEND_CLIENT_KEY")
     # Where flagged tickets go for review (redacted); empty: nowhere.
     database_url: str = Field(f"sqlite:///{PROJECT_ROOT / 'review.db'}", validation_alias="DATABASE_URL")
+    # Within a window, the same redacted ticket is stored once, and at most this many new ones.
+    review_window_seconds: float = Field(3600.0, gt=0, validation_alias="REVIEW_WINDOW_SECONDS")
+    review_max_new: int = Field(1000, gt=0, validation_alias="REVIEW_MAX_NEW_PER_WINDOW")
+
+    @property
+    def scrub_budget(self) -> ScrubBudget:
+        return ScrubBudget(
+            self.scrub_inline_max_chars,
+            self.scrub_budget_seconds,
+            self.scrub_budget_per_text_seconds,
+            self.scrub_workers,
+        )

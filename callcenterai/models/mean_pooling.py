@@ -23,6 +23,16 @@ HEAD_FILE = "classifier_head.safetensors"
 POOLING_KEY = "classifier_pooling"  # in config.json: which head a saved checkpoint has
 
 
+def classifier_options(labels: Sequence[str]) -> dict:
+    """``from_pretrained``'s options for a classifier over ``labels``, whichever its pooling."""
+    return {
+        "num_labels": len(labels),
+        "id2label": dict(enumerate(labels)),
+        "label2id": {name: i for i, name in enumerate(labels)},
+        "attn_implementation": "eager",  # exports to a graph ONNX Runtime can fuse
+    }
+
+
 class MeanPoolingClassifier(torch.nn.Module):
     """Encoder, mean of the unmasked token states, dropout, linear layer to the labels."""
 
@@ -35,14 +45,13 @@ class MeanPoolingClassifier(torch.nn.Module):
         self.classifier = torch.nn.Linear(self.config.hidden_size, num_labels)
 
     @classmethod
-    def from_pretrained(cls, folder: str, labels: Sequence[str]) -> "MeanPoolingClassifier":
-        """A fresh head on a checkpoint's encoder, or a saved fine-tuned model with its head."""
+    def from_pretrained(
+        cls, folder: str, labels: Sequence[str], revision: str | None = None
+    ) -> "MeanPoolingClassifier":
+        """A fresh head on a checkpoint's encoder, or a saved fine-tuned model with its head;
+        ``revision``: the commit of a hub checkpoint (None: ``folder`` is a folder)."""
         encoder = AutoModel.from_pretrained(
-            folder,
-            num_labels=len(labels),
-            id2label=dict(enumerate(labels)),
-            label2id={name: i for i, name in enumerate(labels)},
-            attn_implementation="eager",  # exports to a graph ONNX Runtime can fuse
+            folder, revision=revision, local_files_only=revision is None, **classifier_options(labels)
         )
         encoder.config.update({POOLING_KEY: "mean"})
         model = cls(encoder, len(labels))

@@ -3,7 +3,7 @@
 Logged as code (MLflow's "models from code"): this file is copied into the
 logged model and run by MLflow's loader, so nothing is pickled. The served
 folder travels as the model's artifact; the services load that folder directly
-through ``callcenterai.models.loading``, without this wrapper.
+through ``callcenterai.registry.loading``, without this wrapper.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ import pandas as pd
 
 from callcenterai.text import as_text_list
 
-MODEL_DIR_ARTIFACT = "model_dir"  # the same name as callcenterai.registry.artifacts'
-
 
 class ServedFolderModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context) -> None:
+        from callcenterai.models.folder import MODEL_DIR_ARTIFACT
         from callcenterai.models.loading import load_model_dir
 
         self.model = load_model_dir(Path(context.artifacts[MODEL_DIR_ARTIFACT]))

@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
+from callcenterai.config import check_ngram_range
 from callcenterai.text import normalize_text
 
 try:
@@ -100,6 +101,10 @@ class TfidfArrays:
         return loaded
 
     def check(self) -> None:
+        try:
+            check_ngram_range(self.ngram_range)  # sizes the loop over every ticket's words
+        except ValueError as exc:
+            raise ValueError(f"{SERVED_TERMS}: {exc}") from None
         columns = self.n_folds * len(self.classes)
         if self.weights.shape != (len(self.terms), columns) or self.idf.shape != (len(self.terms),):
             raise ValueError(f"{SERVED_ARRAYS}: array shapes do not match {len(self.terms)} terms")

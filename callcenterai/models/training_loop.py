@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import os
+import random
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -16,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from callcenterai.config import TrainTransformerParams
-from callcenterai.models.finetune import collate, cross_entropy, length_buckets, torch_logits
+from callcenterai.models.finetune import collate, cross_entropy, length_buckets, load_classifier, torch_logits
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +35,37 @@ class EpochRecord:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def make_reproducible(seed: int, threads: int | None) -> None:
+    """Make a fine-tune repeat itself to the last bit on one machine.
+
+    Seeds every generator a run draws from: python's and numpy's global ones (for library
+    code that uses them) and torch's (the new head's initial weights, dropout); the batch
+    order has its own generator, seeded in ``fine_tune``. Fixes torch's thread counts
+    (``threads``, or every core when None), because a sum split over another number of
+    threads adds in another order, and asks torch for its deterministic kernels (warning
+    where an operation has none). Another CPU can still give other bits: its instruction
+    set picks other kernels, so the card records both.
+    """
+    import torch
+
+    # cuBLAS reads this when CUDA starts: without it a GPU run's matmuls are not repeatable.
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    count = threads or os.cpu_count() or 1
+    torch.set_num_threads(count)
+    if torch.get_num_interop_threads() != count:
+        try:
+            torch.set_num_interop_threads(count)
+        except RuntimeError:  # torch allows it once, before any parallel work; eager training has none
+            log.debug("torch's inter-op threads stay at %d", torch.get_num_interop_threads())
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    # Deterministic mode also fills each new tensor with NaN, a guard against reading memory
+    # never written: no part of repeatability, and a cost on every step.
+    torch.utils.deterministic.fill_uninitialized_memory = False
 
 
 def _class_weights(y: np.ndarray, n_labels: int, mode: str | None):
@@ -148,7 +181,8 @@ def _trainer(model, train_ids, train_y, params: TrainTransformerParams, device, 
 
 
 def fine_tune(
-    model,
+    checkpoint: str,
+    labels: list[str],
     train_ids: list[list[int]],
     train_y: np.ndarray,
     val_ids: list[list[int]],
@@ -158,11 +192,11 @@ def fine_tune(
     on_epoch: Callable[[EpochRecord], None] = lambda record: None,
     on_step: Callable[[int, float], None] = lambda step, loss: None,
 ) -> tuple[object, list[EpochRecord], int]:
-    """Train; returns (the best model by validation accuracy, history, best epoch)."""
-    import torch
-
-    torch.manual_seed(params.seed)
-    rng = np.random.default_rng(params.seed)
+    """A fresh classifier on ``checkpoint``, trained reproducibly (``make_reproducible``);
+    returns (the best model by validation accuracy, history, best epoch)."""
+    make_reproducible(params.seed, params.threads)
+    model = load_classifier(checkpoint, labels, params.pooling)
+    rng = np.random.default_rng(params.seed)  # the batch order
     trainer = _trainer(model, train_ids, train_y, params, device, on_step)
     lengths = [len(r) for r in train_ids]
     history: list[EpochRecord] = []

@@ -3,36 +3,49 @@
 Presidio has no recogniser for either, so these are ours. Only the value is
 replaced ("my password is <CREDENTIAL>"): the word "password" is what tells
 the model the ticket is about access.
+
+Every quantifier is bounded (tests/pii/test_patterns.py checks it): a ticket
+is untrusted text, and an unbounded repeat that can start anywhere in a long
+run of matching characters costs time growing with the square of its length.
 """
 
 from __future__ import annotations
 
-import re
+import regex
 
+from callcenterai.pii.budget import Budget
 from callcenterai.pii.entities import Entity
+from callcenterai.pii.finders import capped
 
+# Every keyword starts with one of "psato": the look-ahead lets the engine skip other words at once.
 _KEYWORD = (
-    r"pass(?:word|wd|code|phrase)?|pwd|pin(?:\s+code)?|secret|api[\s_-]?key|access[\s_-]?key"
-    r"|(?:auth|access|api)?[\s_-]?token|one[\s-]time[\s-]code|otp"
+    r"(?=[psato])(?:pass(?:word|wd|code|phrase)?|pwd|pw|pin(?:\s{1,4}code)?|secret|api[\s_-]?key"
+    r"|access[\s_-]?key|(?:auth|access|api)[\s_-]?token|token|one[\s-]time[\s-]code|otp)"
 )
+_VALUE = r"(?P<value>[\"']?[^\s\"']{%d,100}[\"']?)"
 # "password: x", "pwd=x": after a colon or an equals sign, whatever follows is the value.
-_EXPLICIT = re.compile(rf"\b(?:{_KEYWORD})\s*[:=]\s*(?P<value>[\"']?[^\s\"']{{2,100}}[\"']?)", re.I)
+_EXPLICIT = regex.compile(rf"\b(?:{_KEYWORD})\s{{0,8}}[:=]\s{{0,8}}{_VALUE % 2}", regex.I)
 # "my password is x", "new password x": only a value that looks like a secret, so
 # "my password is expired" and "password reset" stay as they are.
-_SPOKEN = re.compile(
-    rf"\b(?:{_KEYWORD})(?:(?:\s+\w+){{0,3}}?\s+(?:is|was|is now|will be|set to|changed to))?"
-    rf"\s+(?P<value>[\"']?[^\s\"']{{4,100}}[\"']?)",
-    re.I,
+_SPOKEN = regex.compile(
+    rf"\b(?:{_KEYWORD})(?:(?:\s{{1,8}}+\w{{1,40}}+){{0,3}}?\s{{1,8}}"
+    rf"(?:is|was|is now|will be|set to|changed to))?\s{{1,8}}{_VALUE % 4}",
+    regex.I,
 )
-_URL_PARAMETER = re.compile(
+_URL_PARAMETER = regex.compile(
     r"[?&;](?:access_token|api_key|apikey|auth|code|key|password|pwd|secret|session(?:id)?|sig"
-    r"|signature|token)=(?P<value>[^&\s#\"'<>]+)",
-    re.I,
+    r"|signature|token)=(?P<value>[^&\s#\"'<>]{1,512})",
+    regex.I,
 )
-# The password in http://user:password@host.
-_URL_USERINFO = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:(?P<value>[^/\s@]+)@", re.I)
+# The password in http://user:password@host. Anchored on "://" rather than on the
+# scheme: a scheme pattern can start at every letter of a long word.
+_URL_USERINFO = regex.compile(r"://[^/\s:@]{1,256}:(?P<value>[^/\s@]{1,256})@")
+CREDENTIAL_PATTERNS = (_EXPLICIT, _SPOKEN)
+URL_SECRET_PATTERNS = (_URL_PARAMETER, _URL_USERINFO)
 # Sentence punctuation after a value; "!" and "?" stay in it: passwords end with them more often.
 _TRAILING = ".,;:)]}\"'"
+# Substrings of every keyword above: a ticket without any skips the patterns.
+CREDENTIAL_HINTS = ("pass", "pw", "pin", "secret", "key", "token", "otp", "code")
 
 
 def looks_secret(value: str) -> bool:
@@ -41,7 +54,7 @@ def looks_secret(value: str) -> bool:
     return any(c.isdigit() for c in value) or not value.isalpha() or any(c.isupper() for c in inner)
 
 
-def _value_span(match: re.Match) -> tuple[int, int, str]:
+def _value_span(match: regex.Match) -> tuple[int, int, str]:
     start, end = match.span("value")
     value = match.group("value")
     stripped = value.rstrip(_TRAILING).lstrip("\"'")
@@ -49,10 +62,12 @@ def _value_span(match: re.Match) -> tuple[int, int, str]:
     return start, start + len(stripped), stripped
 
 
-def find_credentials(text: str) -> list[Entity]:
+def find_credentials(text: str, budget: Budget) -> list[Entity]:
     found = []
     for pattern, must_look_secret in ((_EXPLICIT, False), (_SPOKEN, True)):
-        for match in pattern.finditer(text):
+        matches, rest = capped(budget.scan(pattern, text, "CREDENTIAL"))
+        found += [Entity(start, end, "CREDENTIAL") for start, end in rest]
+        for match in matches:
             if match.start() and text[match.start() - 1] in "?&;":
                 continue  # a URL parameter: find_url_secrets takes it, up to the next "&"
             start, end, value = _value_span(match)
@@ -61,17 +76,13 @@ def find_credentials(text: str) -> list[Entity]:
     return found
 
 
-def find_url_secrets(text: str) -> list[Entity]:
+def find_url_secrets(text: str, budget: Budget) -> list[Entity]:
     found = []
-    for pattern in (_URL_PARAMETER, _URL_USERINFO):
-        for match in pattern.finditer(text):
+    for pattern in URL_SECRET_PATTERNS:
+        matches, rest = capped(budget.scan(pattern, text, "URL_SECRET"))
+        found += [Entity(start, end, "URL_SECRET") for start, end in rest]
+        for match in matches:
             start, end, value = _value_span(match)
             if value:
                 found.append(Entity(start, end, "URL_SECRET"))
     return found
-
-
-def may_hold_credentials(text: str) -> bool:
-    """A cheap test that lets most tickets skip the patterns."""
-    lowered = text.lower()
-    return any(word in lowered for word in ("pass", "pwd", "pin", "secret", "key", "token", "otp", "code"))

@@ -1,8 +1,9 @@
 """The model registry: register, promote through staging to production, roll back.
 
-``store`` reads a registered model, ``registration`` adds versions,
+``loading`` is the one road from a ``models:/`` URI (or a folder) to a loaded
+model, ``store`` reads a registered model, ``registration`` adds versions,
 ``promotion`` moves them (``Registry``), ``rescoring`` re-scores two versions
 for the gate and ``artifacts`` knows where a logged model keeps its served
-folder. Nothing is imported here, so a pipeline stage that only reads the
-store does not import (or depend on) promotion.
+folder. Nothing is imported here, so a module that needs one of them imports
+(and depends on) that one alone; no pipeline stage imports any of them.
 """

@@ -13,8 +13,8 @@ import yaml
 
 from callcenterai.errors import ModelLoadError
 from callcenterai.fileio import tree_digest
+from callcenterai.models.folder import MODEL_DIR_ARTIFACT
 
-MODEL_DIR_ARTIFACT = "model_dir"
 DIGEST_TAG = "model_dir_sha256"
 
 

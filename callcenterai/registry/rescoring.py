@@ -15,7 +15,7 @@ def rescoring(test_data: Path) -> Scorer:
     def score(candidate: Version, current: Version) -> tuple[dict, dict]:
         from callcenterai.data import LABEL, TEXT, load_processed
         from callcenterai.evaluation import evaluate_probabilities
-        from callcenterai.models.loading import load_registry_model
+        from callcenterai.registry.loading import load_registry_model
 
         if not Path(test_data).is_file():
             raise UserError(f"{test_data}: test split not found; run `dvc repro` or pass --test-data")

@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 
 from callcenterai.errors import UserError
-from callcenterai.fileio import staged_files
+from callcenterai.fileio import spreadsheet_safe, staged_files
 from callcenterai.review.store import ReviewStore
 
 _PLACEHOLDER = re.compile(r"<[A-Z_]+>")
@@ -48,7 +48,8 @@ def export_reviewed(
         with open(staged, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow([text_column, label_column, "reviewed_at"])
-            writer.writerows((model_text(text), label, at) for text, label, at in rows)
+            # Reviewers open this file in spreadsheets: a ticket typed as a formula stays text.
+            writer.writerows((spreadsheet_safe(model_text(text)), label, at) for text, label, at in rows)
     return len(rows)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -28,7 +28,7 @@ class FlaggedTicket(Base):
     request_id: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text, doc="Redacted: typed placeholders where personal data was.")
     suggested_label: Mapped[str] = mapped_column(String(100), index=True)
-    confidence: Mapped[float] = mapped_column(Float)
+    confidence: Mapped[float] = mapped_column(Float, index=True)  # the queue's order: least sure first
     review_reason: Mapped[str] = mapped_column(String(50), index=True)
     route_model: Mapped[str] = mapped_column(String(20))
     route_reasons: Mapped[list] = mapped_column(JSON)
@@ -41,11 +41,16 @@ class FlaggedTicket(Base):
 
 class Review(Base):
     __tablename__ = "reviews"
+    # One decision per revision of a ticket: of two reviewers deciding at once, the second is refused.
+    __table_args__ = (Index("uq_reviews_ticket_revision", "ticket_id", "revision", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("flagged_tickets.id"), index=True)
     reviewer: Mapped[str] = mapped_column(String(100))
     label: Mapped[str] = mapped_column(String(100))
     agreed: Mapped[bool] = mapped_column(Boolean, doc="The reviewer kept the suggested label.")
+    revision: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", doc="0: the first decision; n: its n-th change."
+    )
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
     ticket: Mapped[FlaggedTicket] = relationship(back_populates="reviews")

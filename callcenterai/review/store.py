@@ -10,7 +10,7 @@ import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import case, create_engine, func, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from callcenterai.config import PROJECT_ROOT
@@ -23,6 +23,10 @@ MIGRATION_LOCK = 0x43434149  # any constant shared by every process migrating th
 
 class ReviewError(UserError, ValueError):
     """A decision the store cannot record (unknown ticket, unknown label)."""
+
+
+class AlreadyDecided(ReviewError):
+    """A decision on a ticket someone has decided, not marked as a revision; the message says whose."""
 
 
 def default_url() -> str:
@@ -59,27 +63,45 @@ class ReviewStore:
     def pending(
         self, label: str | None = None, reason: str | None = None, limit: int = 50
     ) -> list[FlaggedTicket]:
-        """Flagged tickets no one has reviewed yet, newest first."""
+        """Flagged tickets no one has reviewed yet, those that most need a person first.
+
+        The least sure answer first (the one most likely wrong), then the oldest: a
+        flood of new tickets cannot push an old one out of sight.
+        """
         query = select(FlaggedTicket).where(~FlaggedTicket.reviews.any())
         if label:
             query = query.where(FlaggedTicket.suggested_label == label)
         if reason:
             query = query.where(FlaggedTicket.review_reason == reason)
-        query = query.order_by(FlaggedTicket.created_at.desc(), FlaggedTicket.id.desc()).limit(limit)
+        order = (FlaggedTicket.confidence, FlaggedTicket.created_at, FlaggedTicket.id)
+        query = query.order_by(*order).limit(limit)
         with self.sessions() as session:
             return list(session.scalars(query))
 
-    def record_review(self, ticket_id: int, reviewer: str, label: str, labels: list[str]) -> Review:
+    def record_review(
+        self, ticket_id: int, reviewer: str, label: str, labels: list[str], revision: bool = False
+    ) -> Review:
+        """Record a decision; on a ticket already decided only as a ``revision`` (else AlreadyDecided)."""
         if label not in labels:
             raise ReviewError(f"unknown label {label!r}; expected one of {', '.join(labels)}")
-        with self.sessions.begin() as session:
-            ticket = session.get(FlaggedTicket, ticket_id)
-            if ticket is None:
-                raise ReviewError(f"no flagged ticket {ticket_id}")
-            review = Review(
-                ticket=ticket, reviewer=reviewer, label=label, agreed=label == ticket.suggested_label
-            )
-            session.add(review)
+        try:
+            with self.sessions.begin() as session:
+                ticket = session.get(FlaggedTicket, ticket_id)
+                if ticket is None:
+                    raise ReviewError(f"no flagged ticket {ticket_id}")
+                decided = ticket.reviews
+                if decided and not revision:
+                    raise AlreadyDecided(_decided_already(ticket_id, decided[-1]))
+                review = Review(
+                    ticket=ticket,
+                    reviewer=reviewer,
+                    label=label,
+                    agreed=label == ticket.suggested_label,
+                    revision=max((r.revision for r in decided), default=-1) + 1,
+                )
+                session.add(review)
+        except IntegrityError:  # another decision on this ticket was committed in between
+            raise AlreadyDecided(f"ticket {ticket_id} was decided by someone else just now") from None
         return review
 
     def counts(self, since: dt.datetime) -> dict:
@@ -112,4 +134,11 @@ class ReviewStore:
             return [(text, label, str(at)) for text, label, at in session.execute(query)]
 
 
-__all__ = ["ReviewStore", "ReviewError", "SQLAlchemyError", "default_url"]
+def _decided_already(ticket_id: int, latest: Review) -> str:
+    return (
+        f"ticket {ticket_id} was already decided ({latest.label}, by {latest.reviewer}): "
+        "to change that decision, send it as a revision"
+    )
+
+
+__all__ = ["AlreadyDecided", "ReviewStore", "ReviewError", "SQLAlchemyError", "default_url"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from callcenterai.errors import UserError
+from callcenterai.errors import UserError, one_line
 
 POLICY_FILE = "policy.json"
 POLICY_FORMAT = 1
@@ -78,9 +78,15 @@ class RoutingPolicy(BaseModel):
 
     def transformer_reasons(self, tfidf_confidence: float, words: int, english: bool) -> list[str]:
         """Why the transformer must see this ticket too (empty: TF-IDF alone is enough)."""
+        return self.confidence_reasons(tfidf_confidence) + self.ticket_reasons(words, english)
+
+    def confidence_reasons(self, tfidf_confidence: float) -> list[str]:
+        """The part of the reasons that TF-IDF's answer decides."""
+        return ["low_confidence"] if tfidf_confidence < self.tfidf_threshold else []
+
+    def ticket_reasons(self, words: int, english: bool) -> list[str]:
+        """The part of the reasons known before any model has read the ticket: length, language."""
         reasons = []
-        if tfidf_confidence < self.tfidf_threshold:
-            reasons.append("low_confidence")
         if self.max_words is not None and words > self.max_words:
             reasons.append("long")
         if not english:
@@ -124,6 +130,4 @@ def read_policy(path: Path) -> RoutingPolicy:
     try:
         return RoutingPolicy.model_validate(values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"]) or "policy"
-        raise PolicyError(f"{path}: invalid routing policy: {field}: {first['msg']}") from None
+        raise PolicyError(f"{path}: invalid routing policy: {one_line(exc, whole='policy')}") from None

@@ -1,5 +1,5 @@
-"""What every CallCenterAI service shares: settings, schemas, the model holder, metrics, auth.
+"""The classifier runtime: the model holder, scoring, the prediction contract, and the app.
 
 ``create_app`` builds a classifier service (tfidf_svc, transformer_svc) from
-settings; the agent and the web interface reuse the schemas, metrics and auth.
+settings, on the HTTP kit (``callcenterai.httpkit``) that every service shares.
 """

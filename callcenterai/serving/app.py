@@ -1,7 +1,7 @@
 """The classifier service: tfidf_svc and transformer_svc are this app with another kind.
 
-Built from the shared parts: settings, the error shape (``responses``), the
-API-key check (``auth``), the request middleware, the probes, and the model
+Built from the HTTP kit (``callcenterai.httpkit``: the app skeleton, the error
+shape, the API-key check, the request middleware, the probes) and the model
 holder. No ``from __future__ import annotations`` here: FastAPI must see the
 request models built from the settings as real classes, not strings.
 """
@@ -9,51 +9,28 @@ request models built from the settings as real classes, not strings.
 import asyncio
 import contextlib
 import threading
-import time
+from pathlib import Path
 
-import anyio
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI
 
-from callcenterai import __version__
+from callcenterai.httpkit.app import admin_post, build_app, prediction_router, reload_counted
+from callcenterai.httpkit.auth import api_key_given
+from callcenterai.httpkit.responses import ERRORS, JSONBytes
+from callcenterai.httpkit.schemas import request_models
 from callcenterai.kinds import kind_named
-from callcenterai.serving.auth import api_key_required
-from callcenterai.serving.holder import ModelHolder, ReloadRefused, poll_registry
+from callcenterai.serving.holder import ModelHolder, ReloadRefused, Serving, poll_registry
 from callcenterai.serving.metrics import ClassifierMetrics
-from callcenterai.serving.middleware import install_middleware
-from callcenterai.serving.probes import probe_router
-from callcenterai.serving.responses import ADMIN_ERRORS, ERRORS, JSONBytes, install_error_handlers
 from callcenterai.serving.schemas import (
     BatchPrediction,
+    ClassifierReadiness,
     Prediction,
     ReloadResult,
     ServedModelCard,
-    request_models,
 )
 from callcenterai.serving.scoring import Answers
 from callcenterai.serving.settings import ClassifierSettings
 
 JSON_PATHS = {"/predict", "/predict/batch"}
-
-
-def prediction_router(answers: Answers, predict_request, batch_request) -> APIRouter:
-    router = APIRouter()
-
-    @router.post("/predict", response_model=Prediction, responses=ERRORS, summary="Classify one ticket")
-    async def predict(body: predict_request, request: Request):  # type: ignore[valid-type]
-        started = time.perf_counter()
-        serving = answers.serving_now()
-        return JSONBytes(await answers.one(serving, body.text, request.scope["state"]["request_id"], started))
-
-    @router.post(
-        "/predict/batch",
-        response_model=BatchPrediction,
-        responses=ERRORS,
-        summary="Classify many tickets in order",
-    )
-    async def predict_batch(body: batch_request, request: Request):  # type: ignore[valid-type]
-        return JSONBytes(await answers.batch(body.texts, request.scope["state"]["request_id"]))
-
-    return router
 
 
 def model_router(
@@ -64,32 +41,21 @@ def model_router(
     @router.get(
         "/model", response_model=ServedModelCard, responses={503: ERRORS[503]}, summary="The model card"
     )
-    async def model_card():
-        serving = answers.serving_now()
-        card = ServedModelCard(
-            **serving.model.card.model_dump(),
-            source=serving.source,
-            warning=serving.warning,
-            loaded_at=serving.loaded_at,
-            backend=serving.model.predictor.backend,
-        )
-        return JSONBytes(card.model_dump(mode="json"))
+    async def model_card(detailed: bool = Depends(api_key_given(api_key))):
+        return JSONBytes(served_card(answers.serving_now(), detailed))
 
-    @router.post(
+    @admin_post(
+        router,
         "/admin/reload",
+        api_key,
         response_model=ReloadResult,
-        responses=ADMIN_ERRORS,
-        dependencies=[Depends(api_key_required(api_key))],
         summary="Load the current production version and swap it in atomically",
     )
     async def reload():
-        try:
-            new, previous = await anyio.to_thread.run_sync(holder.reload)
-        except ReloadRefused as exc:
-            metrics.reloads.labels(result="refused").inc()
-            still = holder.current.model.version if holder.current else "nothing"
-            raise HTTPException(409, f"reload refused, still serving version {still}: {exc}") from None
-        metrics.reloads.labels(result="ok").inc()
+        def still() -> str:
+            return f"serving version {holder.current.model.version if holder.current else 'nothing'}"
+
+        new, previous = await reload_counted(holder.reload, ReloadRefused, metrics.reloads, still)
         was = previous.model.version if previous else "nothing"
         return {
             "reloaded": True,
@@ -101,12 +67,31 @@ def model_router(
     return router
 
 
-def readiness_of(holder: ModelHolder):
+def served_card(serving: Serving, detailed: bool) -> dict:
+    """GET /model; without the API key, no error text and no local path (a checkpoint folder)."""
+    card = ServedModelCard(
+        **serving.model.card.model_dump(),
+        source=serving.source,
+        warning=serving.warning if detailed else serving.public_warning,
+        loaded_at=serving.loaded_at,
+        backend=serving.model.predictor.backend,
+    ).model_dump(mode="json")
+    if not detailed:
+        for where in (card, card["params"]):
+            if isinstance(where.get("checkpoint"), str) and Path(where["checkpoint"]).is_absolute():
+                where["checkpoint"] = Path(where["checkpoint"]).name
+    return card
+
+
+def readiness_of(holder: ModelHolder, detailed: bool):
+    """/ready's check: ``detailed`` (the API key sent) says what went wrong in full."""
+
     def check() -> tuple[bool, dict]:
         serving = holder.current
         if serving is None:
-            return False, {"reason": holder.not_ready_reason}
-        return True, {"model": serving.ref, "source": serving.source, "warning": serving.warning}
+            return False, {"reason": holder.not_ready_reason if detailed else holder.public_reason}
+        warning = serving.warning if detailed else serving.public_warning
+        return True, {"model": serving.ref, "source": serving.source, "warning": warning}
 
     return check
 
@@ -136,25 +121,30 @@ def create_app(settings: ClassifierSettings) -> FastAPI:
     )
     predict_request, batch_request = request_models(settings.max_text_chars, settings.max_batch)
     answers = Answers(holder, metrics, kind, predict_request)
-    app = FastAPI(
+    fast_paths = {"/predict": answers.fast_predict} if settings.fast_path else None
+    app = build_app(
+        settings,
+        metrics,
+        [
+            prediction_router(
+                (predict_request, batch_request),
+                (Prediction, BatchPrediction),
+                answers.predict,
+                answers.predict_batch,
+            ),
+            model_router(holder, metrics, answers, settings.api_key),
+        ],
+        readiness_of(holder, detailed=False),
         title=f"CallCenterAI {settings.service}",
-        version=__version__,
         description=(
             f"Classifies IT support tickets with the {kind.title} model. Raw text is normalised "
             "server side with the function that prepared the training data."
         ),
         lifespan=lifespan_of(holder, metrics, settings),
-        default_response_class=JSONBytes,
+        json_paths=JSON_PATHS,
+        fast_paths=fast_paths,
+        readiness_model=ClassifierReadiness,
+        readiness_details=readiness_of(holder, detailed=True),
     )
-    app.state.holder, app.state.metrics, app.state.settings = holder, metrics, settings
-    install_error_handlers(app)
-    routers = [
-        prediction_router(answers, predict_request, batch_request),
-        model_router(holder, metrics, answers, settings.api_key),
-        probe_router(settings.service, readiness_of(holder), metrics.registry),
-    ]
-    for router in routers:
-        app.include_router(router)
-    fast_paths = {"/predict": answers.fast_predict} if settings.fast_path else None
-    install_middleware(app, routers, metrics, settings, JSON_PATHS, fast_paths)
+    app.state.holder = holder
     return app

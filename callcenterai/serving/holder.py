@@ -26,10 +26,12 @@ import anyio
 import numpy as np
 
 from callcenterai.errors import ModelLoadError, RegistryUnavailable
-from callcenterai.models.loading import LoadedModel, is_registry_uri, load_cached, load_model, resolve
+from callcenterai.models.loading import LoadedModel
+from callcenterai.registry.loading import is_registry_uri, load_cached, load_model, resolve
 from callcenterai.serving.settings import ClassifierSettings
 
 log = logging.getLogger(__name__)
+LOADING = "model is loading"
 
 
 class ReloadRefused(RuntimeError):
@@ -48,6 +50,13 @@ class Serving:
     @property
     def ref(self) -> dict:
         return {"name": self.model.name, "version": self.model.version, "kind": self.model.predictor.kind}
+
+    @property
+    def public_warning(self) -> str | None:
+        """The warning without the registry's address or error (for callers without the API key)."""
+        if self.warning is None:
+            return None
+        return f"serving the local copy of version {self.model.version}: the registry could not be reached"
 
 
 def smoke_check(model: LoadedModel, expected_labels: tuple[str, ...] | None = None) -> None:
@@ -75,9 +84,14 @@ class ModelHolder:
     def __init__(self, settings: ClassifierSettings, on_swap: Callable[[Serving], None] | None = None):
         self.settings = settings
         self.current: Serving | None = None
-        self.not_ready_reason = "model is loading"
+        self.not_ready_reason = LOADING
         self._on_swap = on_swap or (lambda serving: None)
         self._reload_lock = threading.Lock()
+
+    @property
+    def public_reason(self) -> str:
+        """Why not ready, without exception text, URIs or paths (``not_ready_reason`` has them)."""
+        return LOADING if self.not_ready_reason == LOADING else "no model could be loaded"
 
     @property
     def from_registry(self) -> bool:

@@ -2,8 +2,9 @@
 
 A kind whose single ticket costs tens of microseconds (TF-IDF) is scored on the
 event loop, where a thread hop would cost more than the work; any other kind
-is scored in a worker thread, one request at a time (the model uses every core
-itself), so /health, /ready and cheap requests keep answering during a burst.
+is scored in a worker thread, one request at a time, single tickets and batches
+through the same lane (the model uses every core itself), so /health, /ready and
+cheap requests keep answering during a burst.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from typing import Sequence
 
 import anyio
 import orjson
-from fastapi import HTTPException
 from pydantic import BaseModel
 
+from callcenterai.errors import NotReady
+from callcenterai.httpkit.schemas import text_or_none
 from callcenterai.kinds import ModelKind
 from callcenterai.serving.holder import ModelHolder, Serving
 from callcenterai.serving.metrics import ClassifierMetrics
-from callcenterai.serving.schemas import text_or_none
+from callcenterai.text import nothing_to_classify, wordless
 
 log = logging.getLogger("callcenterai.service")
 
@@ -30,12 +32,13 @@ class Answers:
         self, holder: ModelHolder, metrics: ClassifierMetrics, kind: ModelKind, request: type[BaseModel]
     ):
         self.holder, self.metrics, self.kind, self.request = holder, metrics, kind, request
-        self.single_lane = anyio.CapacityLimiter(1)
+        # One model call at a time off the loop; None: the kind scores on the event loop.
+        self.model_lane = None if kind.score_on_event_loop else anyio.CapacityLimiter(1)
 
     def serving_now(self) -> Serving:
         serving = self.holder.current
         if serving is None:
-            raise HTTPException(503, f"not ready: {self.holder.not_ready_reason}")
+            raise NotReady(f"not ready: {self.holder.public_reason}")
         return serving
 
     def scored(self, labels: tuple[str, ...], row, truncated: bool | None = None) -> dict:
@@ -70,11 +73,18 @@ class Answers:
         return answer
 
     async def one(self, serving: Serving, text: str, request_id: str, started: float) -> dict:
+        if wordless([text]):  # a model would score it anyway, from nothing: a label at its prior
+            raise nothing_to_classify()
         if self.kind.score_on_event_loop:
             return self.answer_one(serving, text, request_id, started)
         return await anyio.to_thread.run_sync(
-            self.answer_one, serving, text, request_id, started, limiter=self.single_lane
+            self.answer_one, serving, text, request_id, started, limiter=self.model_lane
         )
+
+    async def predict(self, body, request_id: str) -> dict:
+        """/predict's answer to a valid request body, or NotReady."""
+        started = time.perf_counter()
+        return await self.one(self.serving_now(), body.text, request_id, started)
 
     async def fast_predict(self, body: bytes, request_id: str) -> bytes | None:
         """/predict straight from the body bytes; None (the route answers) for anything unusual."""
@@ -87,12 +97,17 @@ class Answers:
             return None
         return orjson.dumps(await self.one(serving, text, request_id, started))
 
-    async def batch(self, texts: Sequence[str], request_id: str) -> dict:
+    async def predict_batch(self, body, request_id: str) -> dict:
+        """/predict/batch's answer to a valid request body, or NotReady."""
         started = time.perf_counter()
+        texts: Sequence[str] = body.texts
         serving = self.serving_now()
         predictor = serving.model.predictor
-        # Off the event loop: a 1,000-ticket batch must not stall single requests.
-        proba, cut = await anyio.to_thread.run_sync(predictor.predict_detailed, texts)
+        # Off the event loop: a 1,000-ticket batch must not stall single requests. In the
+        # model's lane: a batch beside single tickets would make both share the cores.
+        proba, cut = await anyio.to_thread.run_sync(
+            scores_of_words, predictor, texts, limiter=self.model_lane
+        )
         cut = cut if cut is not None else [None] * len(proba)
         answer = {
             "predictions": [self.scored(predictor.labels, row, c) for row, c in zip(proba, cut)],
@@ -107,3 +122,11 @@ class Answers:
             answer["latency_ms"],
         )
         return answer
+
+
+def scores_of_words(predictor, texts: Sequence[str]):
+    """``predict_detailed`` of a batch whose every text has words left; BadInput naming those without."""
+    empty = wordless(texts)
+    if empty:
+        raise nothing_to_classify(empty)
+    return predictor.predict_detailed(texts)

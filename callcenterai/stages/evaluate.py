@@ -17,7 +17,7 @@ from callcenterai.evaluation import average_probabilities, evaluate_probabilitie
 from callcenterai.fileio import md5_of, staged_directory, write_json
 from callcenterai.kinds import KINDS, kind_named
 from callcenterai.model_card import ModelCard
-from callcenterai.models.loading import load_model
+from callcenterai.models.loading import load_model_dir
 from callcenterai.tracking import metric_key, tracking_uri, use_experiment
 
 log = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ def _log_evaluation_to_mlflow(card: ModelCard, metrics: dict, images: list[Path]
 def score_models(model_dirs: dict[str, Path], texts: list[str], ensemble: str | None) -> list[Scored]:
     scored = []
     for name, folder in model_dirs.items():
-        model = load_model(folder)
+        model = load_model_dir(folder)
         scored.append(
             Scored(name, model.card, list(model.predictor.labels), model.predictor.predict_proba(texts))
         )

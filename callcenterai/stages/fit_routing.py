@@ -21,7 +21,7 @@ from callcenterai.errors import UserError
 from callcenterai.evaluation import coverage_curve
 from callcenterai.fileio import md5_of, staged_directory, write_json
 from callcenterai.model_card import utc_now
-from callcenterai.models.loading import LoadedModel, load_model
+from callcenterai.models.loading import LoadedModel, load_model_dir
 from callcenterai.routing.fitting import Routing, Scores, call_rate_curve, fit_routing
 from callcenterai.routing.language import LanguageDetector
 from callcenterai.routing.params import FitRoutingParams
@@ -113,7 +113,7 @@ def run_fit_routing(
 ) -> RoutingPolicy:
     test = load_processed(test_csv)
     labels = sorted(test[LABEL].unique())
-    tfidf, transformer = (load_model(folder) for folder in model_dirs)
+    tfidf, transformer = (load_model_dir(folder) for folder in model_dirs)
     texts = test[TEXT].tolist()
     scores = scores_of(test, labels, tfidf, transformer)
     detector = LanguageDetector(params.languages, params.language_min_probability, params.language_min_words)

@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-from callcenterai.registry.artifacts import MODEL_DIR_ARTIFACT
+from callcenterai.models.folder import MODEL_DIR_ARTIFACT
 
 PYFUNC_CODE = Path(__file__).resolve().parent.parent / "models" / "pyfunc.py"
 REQUIREMENTS = {

@@ -46,10 +46,14 @@ def load_tokenizers(checkpoint: str, name: str, max_length: int):
     from tokenizers import Tokenizer
     from transformers import AutoTokenizer
 
+    from callcenterai.models.finetune import checkpoint_source
     from callcenterai.models.tokens import prepare_tokenizer
 
+    source, revision = checkpoint_source(checkpoint)
     try:
-        hf_tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+        hf_tokenizer = AutoTokenizer.from_pretrained(
+            source, revision=revision, local_files_only=revision is None
+        )
     except (OSError, ValueError) as exc:
         raise UserError(f"cannot load the tokenizer of {name!r}: {exc}".splitlines()[0]) from None
     return hf_tokenizer, prepare_tokenizer(
@@ -100,6 +104,7 @@ def _card(inputs: dict, model, params, device, fit_seconds, history_rows, best_e
         max_length=params.max_length,
         device=str(device),
         torch_threads=torch.get_num_threads(),
+        cpu_capability=torch.backends.cpu.get_cpu_capability(),
         fit_seconds=round(fit_seconds, 1),
         best_epoch=best_epoch,
         history=history_rows,
@@ -154,7 +159,6 @@ def run_train_transformer(
 
     inputs = _inputs(train_csv, params)
     device = finetune.pick_device(params.device)
-    model = finetune.load_classifier(inputs["checkpoint"], inputs["labels"], params.pooling)
     log.info(
         "train_transformer: %s on %s, %d train / %d validation tickets, %d epoch(s), max %d tokens",
         params.checkpoint,
@@ -178,7 +182,8 @@ def run_train_transformer(
             mlflow.log_metric("train_loss_running", loss, step=step)
 
         model, history, best_epoch = training_loop.fine_tune(
-            model,
+            inputs["checkpoint"],
+            inputs["labels"],
             inputs["train_ids"],
             inputs["y_train"],
             inputs["val_ids"],

@@ -3,31 +3,34 @@
 No ``from __future__ import annotations``: FastAPI reads the route signatures.
 """
 
+import asyncio
 import contextlib
+import functools
 import logging
 import secrets
 from pathlib import Path
+from urllib.parse import quote
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.middleware.sessions import SessionMiddleware
 
-from callcenterai import __version__
 from callcenterai.config import LABELS
+from callcenterai.httpkit.app import build_app
+from callcenterai.httpkit.metrics import HttpMetrics
 from callcenterai.review.store import ReviewStore
-from callcenterai.serving.metrics import HttpMetrics
-from callcenterai.serving.middleware import install_middleware
-from callcenterai.serving.probes import probe_router
-from callcenterai.web.accounts import read_reviewers
+from callcenterai.web.accounts import ReviewerFile
 from callcenterai.web.agent_client import AgentClient
 from callcenterai.web.batch import Jobs
+from callcenterai.web.forms import BodyLimit
 from callcenterai.web.pages import batch_router, models_router, page_router
 from callcenterai.web.review_pages import review_router, sign_in_router, start_of_today
-from callcenterai.web.security import SecurityHeaders, csrf_token, reviewer_of
+from callcenterai.web.security import SecurityHeaders, SessionGuard, csrf_token, reviewer_of
+from callcenterai.web.sessions import SessionRules
 from callcenterai.web.settings import WebSettings
 from callcenterai.web.throttle import SignInThrottle
 
@@ -41,11 +44,17 @@ class WebContext:
     def __init__(self, settings: WebSettings):
         self.settings = settings
         self.templates = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .html
-        self.agent = AgentClient(settings.agent_url, settings.agent_timeout, settings.agent_batch)
-        self.jobs = Jobs()
+        self.agent = AgentClient(
+            settings.agent_url, settings.agent_timeout, settings.agent_batch, settings.agent_client_key
+        )
+        self.jobs = Jobs(settings.max_running_batches, settings.max_running_batches_per_session)
         self.store = ReviewStore(settings.database_url)
-        self.reviewers = read_reviewers(settings.reviewers_file)
-        self.sign_ins = SignInThrottle(settings.login_max_failures, settings.login_window_seconds)
+        self.reviewers = ReviewerFile(settings.reviewers_file)
+        self.sessions = SessionRules(settings.session_max_age, self.reviewers)
+        self.sign_ins = SignInThrottle(
+            settings.login_max_failures, settings.login_window_seconds, settings.login_max_failures_per_client
+        )
+        self.password_checks = asyncio.Semaphore(settings.login_max_concurrent_checks)
         self.labels = LABELS
         self.store_ready = False
 
@@ -54,7 +63,11 @@ class WebContext:
         return self.templates.TemplateResponse(request, name, {**base, **(context or {})}, status_code=status)
 
     async def classify_access(self, request: Request) -> None:
+        """With CLASSIFY_REQUIRES_LOGIN: a page asked for is a redirect to sign-in, a form sent a 401."""
         if self.settings.classify_requires_login and reviewer_of(request) is None:
+            if request.method == "GET":
+                location = f"/login?next={quote(request.url.path)}"
+                raise HTTPException(303, "sign in to classify tickets", headers={"Location": location})
             raise HTTPException(401, "sign in to classify tickets (CLASSIFY_REQUIRES_LOGIN is on)")
 
     def queue_page(self, label: str | None, reason: str | None):
@@ -69,6 +82,8 @@ class WebContext:
 def error_pages(app: FastAPI, web: WebContext) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 303:  # a page that needs a sign-in first
+            return RedirectResponse(exc.headers["Location"], status_code=303)
         if request.headers.get("accept", "").startswith("text/html") or request.headers.get("hx-request"):
             return web.render(
                 request, "error.html", {"status": exc.status_code, "message": exc.detail}, exc.status_code
@@ -95,6 +110,7 @@ def lifespan_of(web: WebContext):
         except Exception as exc:  # noqa: BLE001 - /ready says so; classify and batch still work
             log.warning("review store unavailable: %s", type(exc).__name__)
         yield
+        web.jobs.stop_all()
         await web.agent.aclose()
 
     return lifespan
@@ -102,39 +118,40 @@ def lifespan_of(web: WebContext):
 
 def create_app(settings: WebSettings) -> FastAPI:
     web = WebContext(settings)
-    metrics = HttpMetrics(settings.service)
-    app = FastAPI(
-        title="CallCenterAI web interface",
-        version=__version__,
-        lifespan=lifespan_of(web),
-        docs_url=None,
-        redoc_url=None,
-        default_response_class=HTMLResponse,
-    )
-    app.state.web = web
-    error_pages(app, web)
     routers = [
         page_router(web),
         batch_router(web),
         models_router(web),
         sign_in_router(web),
         review_router(web),
-        probe_router(settings.service, web.readiness, metrics.registry),
     ]
-    for router in routers:
-        app.include_router(router)
+    app = build_app(
+        settings,
+        HttpMetrics(settings.service),
+        routers,
+        web.readiness,
+        title="CallCenterAI web interface",
+        lifespan=lifespan_of(web),
+        install_errors=functools.partial(error_pages, web=web),
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=HTMLResponse,
+    )
+    app.state.web = web
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    install_middleware(app, routers, metrics, settings, json_paths=set())
     secret = settings.session_secret or secrets.token_urlsafe(32)
     if settings.session_secret is None:
         log.warning("SESSION_SECRET is not set: sessions end when this process restarts")
+    limits = {"/batch": ("MAX_UPLOAD_BYTES", settings.max_upload_bytes)}
+    app.add_middleware(BodyLimit, limits=limits, default=("MAX_FORM_BYTES", settings.form_limit))
+    app.add_middleware(SessionGuard, rules=web.sessions)  # inside SessionMiddleware: it reads the session
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
         session_cookie="callcenterai_session",
-        max_age=8 * 3600,
+        max_age=settings.session_max_age,
         same_site="strict",
         https_only=settings.cookie_secure,
     )
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
     return app

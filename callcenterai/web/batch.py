@@ -1,7 +1,9 @@
 """Batch scoring: a CSV read under limits, scored through the agent in chunks, kept in memory.
 
 Results live only in this process (never on disk or in logs: the texts may hold
-personal data the agent has not yet seen) and only for the most recent jobs.
+personal data the agent has not yet seen), only for the most recent jobs, and only
+for the session that started each one. The jobs being scored are capped, overall
+and per session; a job dropped to make room is stopped, not left running.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from callcenterai.errors import UserError
+from callcenterai.fileio import spreadsheet_safe
 
 log = logging.getLogger("callcenterai.web")
 TEXT_COLUMNS = ("text", "Document", "ticket")
@@ -33,6 +36,10 @@ RESULT_COLUMNS = [
 
 class UploadError(UserError, ValueError):
     """An upload the page cannot score; the message is shown as is."""
+
+
+class BatchRefused(UserError, RuntimeError):
+    """Too many batches being scored; the message names the limit."""
 
 
 def parse_tickets(raw: bytes, max_rows: int, max_chars: int) -> list[str]:
@@ -75,11 +82,13 @@ def parse_tickets(raw: bytes, max_rows: int, max_chars: int) -> list[str]:
 @dataclass
 class Job:
     texts: list[str]
+    owner: str  # the session that started it: only it may see the results
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     results: list[dict] = field(default_factory=list)
     error: str | None = None
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    task: asyncio.Task | None = field(default=None, repr=False)
 
     @property
     def done(self) -> bool:
@@ -100,7 +109,7 @@ class Job:
         writer = csv.DictWriter(out, RESULT_COLUMNS + ["text"], lineterminator="\n")
         writer.writeheader()
         for row, text in zip(self.rows(), self.texts):
-            writer.writerow({**row, "text": _no_formula(text)})
+            writer.writerow({**row, "text": spreadsheet_safe(text)})
         return out.getvalue()
 
 
@@ -117,31 +126,51 @@ def result_row(number: int, answer: dict) -> dict:
     }
 
 
-def _no_formula(text: str) -> str:
-    """A cell a spreadsheet would run as a formula is prefixed with a quote (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 class Jobs:
-    """The most recent jobs; older ones (and their texts) are dropped."""
+    """The most recent jobs; older ones (and their texts) are dropped, and stopped if still running."""
 
-    def __init__(self, keep: int = 20):
-        self.keep = keep
+    def __init__(self, max_running: int, max_running_per_owner: int, keep: int = 20):
+        self.max_running, self.max_running_per_owner, self.keep = max_running, max_running_per_owner, keep
         self.jobs: OrderedDict[str, Job] = OrderedDict()
         self.tasks: set[asyncio.Task] = set()
 
-    def start(self, texts: list[str], score) -> Job:
-        job = Job(texts)
+    def running(self, owner: str | None = None) -> int:
+        return sum(not job.done and (owner is None or job.owner == owner) for job in self.jobs.values())
+
+    def check_room(self, owner: str) -> None:
+        """BatchRefused when ``owner`` (a session) or everyone together has as many running as allowed."""
+        if self.running(owner) >= self.max_running_per_owner:
+            raise BatchRefused(
+                f"this session is already scoring {self.max_running_per_owner} batch(es), the limit "
+                "(MAX_RUNNING_BATCHES_PER_SESSION): wait for it to finish"
+            )
+        if self.running() >= self.max_running:
+            raise BatchRefused(
+                f"{self.max_running} batches are being scored, the limit (MAX_RUNNING_BATCHES): "
+                "try again when one has finished"
+            )
+
+    def start(self, texts: list[str], score, owner: str) -> Job:
+        self.check_room(owner)
+        job = Job(texts, owner)
         self.jobs[job.id] = job
         while len(self.jobs) > self.keep:
-            self.jobs.popitem(last=False)
-        task = asyncio.create_task(self._run(job, score))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+            _, dropped = self.jobs.popitem(last=False)
+            if dropped.task is not None:
+                dropped.task.cancel()  # its texts are gone from here: nobody could read its results
+        job.task = asyncio.create_task(self._run(job, score))
+        self.tasks.add(job.task)
+        job.task.add_done_callback(self.tasks.discard)
         return job
 
-    def get(self, job_id: str) -> Job | None:
-        return self.jobs.get(job_id)
+    def get(self, job_id: str, owner: str) -> Job | None:
+        """The job, to the session that started it only (to any other, no such job)."""
+        job = self.jobs.get(job_id)
+        return job if job is not None and job.owner == owner else None
+
+    def stop_all(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
 
     @staticmethod
     async def _run(job: Job, score) -> None:

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from callcenterai.web.agent_client import AgentUnavailable
-from callcenterai.web.batch import UploadError, parse_tickets
-from callcenterai.web.forms import read_limited_form
+from callcenterai.web.batch import BatchRefused, UploadError, parse_tickets
+from callcenterai.web.forms import read_upload_form
 from callcenterai.web.registry_view import registry_versions
-from callcenterai.web.security import CsrfField, check_csrf, verify_csrf
+from callcenterai.web.security import CsrfField, check_csrf, session_id, verify_csrf
 
-# /batch reads its body itself, under the byte limit, so its form is described here for the schema.
+# When a session may try a refused batch again: a guess, batches take seconds to minutes.
+BATCH_RETRY_SECONDS = 30
+# /batch reads its body itself (bounded like every body by BodyLimit), so its form is described here.
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
@@ -48,7 +50,7 @@ def page_router(web) -> APIRouter:
 
     @router.post("/classify", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
     async def classify(request: Request, csrf_token: CsrfField = None, text: Annotated[str, Form()] = ""):
-        context = {"text": text}
+        context, status = {"text": text}, 422
         if not text.strip():
             context["error"] = "type or paste a ticket first"
         elif len(text) > web.settings.max_text_chars:
@@ -58,9 +60,9 @@ def page_router(web) -> APIRouter:
         else:
             try:
                 context["answer"], context["redaction"] = await web.agent.classify(text)
-            except AgentUnavailable as exc:
-                context["error"] = str(exc)
-        status = 200 if "error" not in context else (502 if "agent" in context["error"] else 422)
+                status = 200
+            except AgentUnavailable as exc:  # 422 for the ticket itself (nothing left...), else 502
+                context["error"], status = str(exc), exc.page_status
         template = "_classify_result.html" if request.headers.get("hx-request") else "classify.html"
         return render(request, template, context, status)
 
@@ -77,34 +79,39 @@ def batch_router(web) -> APIRouter:
 
     @router.post("/batch", response_class=HTMLResponse, openapi_extra=UPLOAD_BODY)
     async def upload(request: Request):
-        form = await read_limited_form(request, web.settings.max_upload_bytes)
+        form = await read_upload_form(request)
         verify_csrf(request, request.headers.get("x-csrf-token") or form.get("csrf_token"))
-        upload = form.get("file")
+        upload, owner = form.get("file"), session_id(request)
+        template = "_batch_job.html" if request.headers.get("hx-request") else "batch.html"
         try:
+            web.jobs.check_room(owner)  # before the file is parsed; start checks again
             if upload is None or isinstance(upload, str):
                 raise UploadError("choose a CSV file to upload")
             raw = await upload.read()
             limits = (web.settings.max_upload_rows, web.settings.max_text_chars)
             texts = await anyio.to_thread.run_sync(parse_tickets, raw, *limits)
+            job = web.jobs.start(texts, web.agent.score, owner)
         except UploadError as exc:
-            template = "_batch_job.html" if request.headers.get("hx-request") else "batch.html"
             return render(request, template, {"error": str(exc)}, 422)
-        job = web.jobs.start(texts, web.agent.score)
+        except BatchRefused as exc:
+            refused = render(request, template, {"error": str(exc)}, 429)
+            refused.headers["Retry-After"] = str(BATCH_RETRY_SECONDS)
+            return refused
         if request.headers.get("hx-request"):
             return render(request, "_batch_job.html", {"job": job})
         return RedirectResponse(f"/batch/{job.id}", status_code=303)
 
     @router.get("/batch/{job_id}", response_class=HTMLResponse)
     async def batch_job(request: Request, job_id: str):
-        job = web.jobs.get(job_id)
+        job = web.jobs.get(job_id, session_id(request))
         if job is None:
             return render(request, "batch.html", {"error": "no such batch (it may have expired)"}, 404)
         template = "_batch_job.html" if request.headers.get("hx-request") else "batch.html"
         return render(request, template, {"job": job})
 
     @router.get("/batch/{job_id}/results.csv")
-    async def batch_csv(job_id: str):
-        job = web.jobs.get(job_id)
+    async def batch_csv(request: Request, job_id: str):
+        job = web.jobs.get(job_id, session_id(request))
         if job is None or not job.done or job.error:
             return Response("no finished batch with that id\n", status_code=404, media_type="text/plain")
         headers = {"Content-Disposition": f'attachment; filename="tickets-{job_id[:8]}.csv"'}

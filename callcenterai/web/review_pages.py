@@ -1,6 +1,7 @@
-"""Sign-in (throttled per name) and the review queue (no from __future__: FastAPI reads the signatures)."""
+"""Sign-in (throttled, password checks bounded) and the review queue (no from __future__: FastAPI)."""
 
 import datetime as dt
+import math
 from typing import Annotated
 
 import anyio
@@ -8,9 +9,10 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from callcenterai.review.store import ReviewError
+from callcenterai.review.store import AlreadyDecided, ReviewError
 from callcenterai.web.accounts import verify
 from callcenterai.web.security import CsrfField, check_csrf, require_reviewer
+from callcenterai.web.throttle import Wait
 
 REASONS = ("low_confidence", "not_english")  # RoutingPolicy.review_reason
 FormText = Annotated[str, Form()]
@@ -35,23 +37,25 @@ def sign_in_router(web) -> APIRouter:
     ):
         target = _local(next)
         context = {"next": target, "name": name}
-        wait = web.sign_ins.retry_after(name)
+        client = request.client.host if request.client else ""
+        if web.password_checks.locked():  # each check holds 64 MiB: refused, not queued, and not counted
+            busy = "too many sign-ins are being checked at once (LOGIN_MAX_CONCURRENT_CHECKS)"
+            return _must_wait(render, request, context, Wait(busy, 1))
+        wait = web.sign_ins.begin(name, client)  # counted before the check: parallel guesses count too
         if wait:
-            minutes = max(1, round(wait / 60))
-            context["error"] = f"too many failed sign-ins for this name: try again in {minutes} min"
-            response = render(request, "login.html", context, 429)
-            response.headers["Retry-After"] = str(int(wait) + 1)
-            return response
-        if not await anyio.to_thread.run_sync(verify, web.reviewers, name, password):
-            web.sign_ins.failed(name)
+            return _must_wait(render, request, context, wait)
+        async with web.password_checks:
+            known = await anyio.to_thread.run_sync(verify, web.reviewers.current(), name, password)
+        if not known:
             return render(request, "login.html", {**context, "error": "wrong name or password"}, 401)
-        web.sign_ins.succeeded(name)
-        request.session.clear()  # a new session (and CSRF token) at sign-in: no fixation
-        request.session["reviewer"] = name
+        web.sign_ins.succeeded(name, client)
+        web.sessions.sign_in(request.session, name)
         return RedirectResponse(target, status_code=303)
 
     @router.post("/logout", dependencies=[Depends(check_csrf)])
     async def logout(request: Request, csrf_token: CsrfField = None):
+        if "reviewer" in request.session:  # a copy of this cookie is refused from now on
+            web.sessions.revoke(request.session)
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 
@@ -80,12 +84,17 @@ def review_router(web) -> APIRouter:
         ticket_id: TicketId,
         csrf_token: CsrfField = None,
         label: FormText = "",
+        revise: Annotated[bool, Form()] = False,
         reviewer: str = Depends(require_reviewer),
     ):
+        record = web.store.record_review
         try:
             review = await anyio.to_thread.run_sync(
-                web.store.record_review, ticket_id, reviewer, label, list(web.labels)
+                record, ticket_id, reviewer, label, list(web.labels), revise
             )
+        except AlreadyDecided as exc:  # the page offers to send the same label again as a revision
+            context = {"error": str(exc), "ticket_id": ticket_id, "revise_label": label}
+            return render(request, "_review_done.html", context, 409)
         except ReviewError as exc:
             return render(request, "_review_done.html", {"error": str(exc), "ticket_id": ticket_id}, 422)
         if not request.headers.get("hx-request"):
@@ -93,6 +102,16 @@ def review_router(web) -> APIRouter:
         return render(request, "_review_done.html", {"review": review, "ticket_id": ticket_id})
 
     return router
+
+
+def _must_wait(render, request, context: dict, wait: Wait):
+    """429 with the reason and when to try again (Retry-After, and in words on the page)."""
+    seconds = max(1, math.ceil(wait.seconds))
+    later = f"{seconds} s" if seconds < 60 else f"{max(1, round(seconds / 60))} min"
+    context = {**context, "error": f"{wait.reason}: try again in {later}"}
+    response = render(request, "login.html", context, 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _local(target: str) -> str:

@@ -1,10 +1,13 @@
 """Sessions, CSRF and response headers for the web interface.
 
 The session is a signed cookie (Starlette's SessionMiddleware: HttpOnly,
-SameSite=strict, Secure with COOKIE_SECURE=1). Every state-changing request
+SameSite=strict, and Secure with HSTS unless COOKIE_SECURE=0), checked on every
+request by ``SessionGuard`` against the server's rules (``sessions.py``: an
+absolute lifetime, sign-outs, removed reviewers). Every state-changing request
 carries the session's CSRF token in a form field or the ``X-CSRF-Token``
 header (htmx sends it from ``hx-headers``); a missing or wrong one is a 403.
-The Content-Security-Policy lets the page load nothing from another origin.
+The Content-Security-Policy lets the page load nothing from another origin, and
+no page (they hold ticket texts and tokens) is kept by a cache.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import secrets
 from typing import Annotated
 
 from fastapi import Form, HTTPException, Request
+
+from callcenterai.web.sessions import SessionRules, new_session_id
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -25,6 +30,8 @@ HEADERS = [
     (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
 ]
+NOT_STORED = (b"cache-control", b"no-store")
+HSTS = (b"strict-transport-security", b"max-age=31536000")
 
 
 # Declared by each form route so its schema is complete; check_csrf is what reads and checks it.
@@ -56,6 +63,11 @@ async def check_csrf(request: Request) -> None:
     verify_csrf(request, sent)
 
 
+def session_id(request: Request) -> str:
+    """This session's id: what its batch jobs are tied to."""
+    return request.session.setdefault("sid", new_session_id())
+
+
 def reviewer_of(request: Request) -> str | None:
     return request.session.get("reviewer")
 
@@ -68,18 +80,42 @@ def require_reviewer(request: Request) -> str:
 
 
 class SecurityHeaders:
-    """Pure ASGI: the headers above on every response."""
+    """Pure ASGI: the headers above on every response; no-store on all but the static assets;
+    HSTS when the cookie is Secure (served over HTTPS)."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self, app, hsts: bool):
+        self.app, self.headers = app, [*HEADERS, *([HSTS] if hsts else [])]
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        extra = self.headers if scope["path"].startswith("/static/") else [*self.headers, NOT_STORED]
 
         async def with_headers(message):
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *HEADERS]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+class SessionGuard:
+    """Pure ASGI, inside SessionMiddleware: a session the rules refuse is emptied before any route
+    reads it, and a session about to be written for the first time gets its id and start."""
+
+    def __init__(self, app, rules: SessionRules):
+        self.app, self.rules = app, rules
+
+    async def __call__(self, scope, receive, send):
+        session = scope.get("session") if scope["type"] == "http" else None
+        if session is None:
+            return await self.app(scope, receive, send)
+        if session and not self.rules.valid(session):
+            session.clear()
+
+        async def stamped(message):
+            if message["type"] == "http.response.start" and session:
+                self.rules.stamp(session)
+            await send(message)
+
+        await self.app(scope, receive, stamped)

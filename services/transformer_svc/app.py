@@ -9,7 +9,7 @@ maximum are cut and the answer says so (``"truncated": true``).
 Environment: MODEL_URI (default models:/callcenterai-transformer-classifier@production;
 a folder such as models/transformer works too), MLFLOW_TRACKING_URI, CALLCENTERAI_API_KEY,
 MODEL_CACHE_DIR, MODEL_POLL_SECONDS, MAX_TEXT_CHARS, MAX_BATCH_SIZE, MAX_BODY_BYTES, CORS_ORIGINS,
-FAST_PATH,
+CLIENT_KEYS (who may send tickets; unset: anyone), FAST_PATH,
 ORT_THREADS, LOG_LEVEL.
 """
 
@@ -18,8 +18,9 @@ from __future__ import annotations
 import logging
 import os
 
+from callcenterai.httpkit.settings import settings_or_exit
 from callcenterai.serving.app import create_app
-from callcenterai.serving.settings import ClassifierSettings, settings_or_exit
+from callcenterai.serving.settings import ClassifierSettings
 
 logging.basicConfig(
     level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s %(message)s"

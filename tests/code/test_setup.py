@@ -1,4 +1,5 @@
-"""setup_mlops.py's quick mode edits params.yaml in place; the result must stay valid and commented."""
+"""setup_mlops.py: quick mode edits params.yaml in place (the result must stay valid and commented);
+the test tools' system packages are installed as root or asked for in one command."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from callcenterai.config import (
     TrainTransformerParams,
     load_section,
 )
-from tests.conftest import load_script
+from tests.helpers import load_script
 
 
 def committed_params(tmp_path) -> Path:
@@ -67,3 +68,50 @@ def test_a_row_capped_transformer_is_promoted_to_staging_only(tmp_path, monkeypa
     card.write_text(json.dumps({"row_cap": None}))
     assert setup.transformer_target(quick=False) == "production"
     assert setup.transformer_target(quick=True) == "staging"
+
+
+def fresh_machine(setup, tmp_path, monkeypatch, commands: set[str], root: bool) -> list[list[str]]:
+    """``setup`` on a machine with only ``commands`` on the PATH and none of the test tools: the
+    commands it runs come back in the returned list, and apt-get installs add to ``commands``."""
+    monkeypatch.setattr(setup, "CHROMIUM", tmp_path / "chromium")
+    monkeypatch.setattr(setup, "POSTGRESQL_INITDB", str(tmp_path / "postgresql" / "*" / "initdb"))
+    monkeypatch.setattr(setup, "AXE_CORE", tmp_path / "node_modules" / "axe-core" / "axe.min.js")
+    monkeypatch.setattr(setup.shutil, "which", lambda name: f"/usr/bin/{name}" if name in commands else None)
+    monkeypatch.setattr(setup.os, "geteuid", lambda: 0 if root else 1000)
+    ran: list[list[str]] = []
+
+    def run(command: list, **kwargs) -> None:
+        ran.append([str(part) for part in command])
+        if command[:2] == ["apt-get", "install"]:
+            commands.update(setup.NODE_PACKAGES.get(package, package) for package in command[2:])
+
+    monkeypatch.setattr(setup, "run", run)
+    return ran
+
+
+def test_a_user_is_told_the_one_apt_get_command_for_every_missing_package(tmp_path, monkeypatch, capsys):
+    setup = load_script("setup_mlops.py")
+    ran = fresh_machine(setup, tmp_path, monkeypatch, {"apt-get"}, root=False)
+    with pytest.raises(SystemExit) as exit_:
+        setup.install_test_tools()
+    assert exit_.value.code == 2 and ran == []
+    error = capsys.readouterr().err.strip()
+    assert "`sudo apt-get install -y chromium postgresql nodejs npm`" in error
+    assert len(error.splitlines()) == 1
+
+
+def test_root_installs_node_and_npm_with_the_other_packages_then_axe_core(tmp_path, monkeypatch):
+    setup = load_script("setup_mlops.py")
+    ran = fresh_machine(setup, tmp_path, monkeypatch, {"apt-get", "node"}, root=True)
+    setup.install_test_tools()
+    install = next(command for command in ran if command[:2] == ["apt-get", "install"])
+    assert install[-3:] == ["chromium", "postgresql", "npm"]
+    assert ran[-1][:2] == ["npm", "ci"]  # after apt-get installed npm
+
+
+def test_node_is_not_asked_for_once_axe_core_is_installed(tmp_path, monkeypatch):
+    setup = load_script("setup_mlops.py")
+    fresh_machine(setup, tmp_path, monkeypatch, {"apt-get"}, root=True)
+    setup.AXE_CORE.parent.mkdir(parents=True)
+    setup.AXE_CORE.write_text("/* axe */")
+    assert setup.debian_packages_missing() == ["chromium", "postgresql"]

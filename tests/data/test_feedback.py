@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from tests.conftest import run_script
+from tests.helpers import run_script
 
 SCRIPT = "scripts/prepare_data.py"
 COLUMNS = ["Document", "Topic_group", "reviewed_at"]

@@ -9,7 +9,7 @@ import pytest
 
 from callcenterai.config import PrepareParams
 from callcenterai.data import DataValidationError, prepare_tickets
-from tests.conftest import run_script
+from tests.helpers import run_script
 
 SCRIPT = "scripts/prepare_data.py"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import csv
 
 from callcenterai.review.store import ReviewStore
-from tests.conftest import run_script
-from tests.review.test_store import LABELS, record
+from tests.helpers import REVIEW_LABELS, flagged_record, run_script
 
 
 def test_the_export_writes_each_reviewed_ticket_once_as_the_models_saw_it(tmp_path):
@@ -14,11 +13,14 @@ def test_the_export_writes_each_reviewed_ticket_once_as_the_models_saw_it(tmp_pa
     store = ReviewStore(url)
     store.migrate()
     store.add_flagged(
-        [record("Access", text="mail <EMAIL> about vpn"), record("Hardware", text="never reviewed")]
+        [
+            flagged_record("Access", text="mail <EMAIL> about vpn"),
+            flagged_record("Hardware", text="never reviewed"),
+        ]
     )
     reviewed = next(t for t in store.pending() if t.text.startswith("mail"))
-    store.record_review(reviewed.id, "ana", "Access", LABELS)
-    store.record_review(reviewed.id, "ben", "Hardware", LABELS)  # the later decision wins
+    store.record_review(reviewed.id, "ana", "Access", REVIEW_LABELS)
+    store.record_review(reviewed.id, "ben", "Hardware", REVIEW_LABELS, revision=True)  # the revision wins
     out = tmp_path / "feedback" / "reviewed.csv"
     result = run_script("scripts/export_feedback.py", str(out), "--database-url", url)
     assert result.returncode == 0, result.stderr

@@ -8,12 +8,12 @@ import json
 import pandas as pd
 
 from callcenterai.review.store import ReviewStore
-from tests.integration.test_pipeline import dvc, project_copy  # noqa: F401 - the fixture
+from tests.helpers import dvc
 
 REVIEWED = "the badge reader on the loading dock rejects every new starter card"
 
 
-def test_a_reviewed_ticket_reaches_the_training_split_and_retrains(project_copy):  # noqa: F811
+def test_a_reviewed_ticket_reaches_the_training_split_and_retrains(project_copy):
     folder, env = project_copy
     store = ReviewStore(f"sqlite:///{folder / 'review.db'}")
     store.migrate()

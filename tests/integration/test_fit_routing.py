@@ -8,7 +8,7 @@ import yaml
 
 from callcenterai.model_card import read_card
 from callcenterai.routing.policy import fingerprint_of, read_policy
-from tests.conftest import run_script
+from tests.helpers import run_script
 
 
 def test_repro_writes_the_policy_for_the_models_it_was_fitted_for(trained_project):

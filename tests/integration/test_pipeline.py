@@ -5,21 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
 import subprocess
 
 import mlflow
 import pandas as pd
-import pytest
 import yaml
 
-from tests.conftest import QUICK_PARAMS, make_pipeline_project, run_script, sqlite_uri
-
-
-def dvc(folder, env, *args):
-    result = run_script("-m", "dvc", *args, cwd=folder, env=env)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
+from tests.helpers import QUICK_PARAMS, dvc, make_pipeline_project, run_script, sqlite_uri
 
 
 def test_repro_writes_every_output_and_logs_the_run(trained_project):
@@ -60,15 +52,6 @@ def test_dvc_reports_metrics_plots_and_params(trained_project):
     assert "data_stats.json" not in shown  # counts, not metrics: they would flood `dvc exp show`
     dvc(folder, env, "plots", "show", "--json")
     assert "train_tfidf.C" in dvc(folder, env, "params", "diff", "--all")
-
-
-@pytest.fixture()
-def project_copy(trained_project, tmp_path):
-    """A copy of the reproduced fixture project (git, DVC cache, MLflow store) to change freely."""
-    folder, _ = trained_project
-    copy = tmp_path / "project"
-    shutil.copytree(folder, copy, symlinks=True)
-    return copy, {"MLFLOW_TRACKING_URI": sqlite_uri(copy)}
 
 
 def git(folder, *args):
@@ -167,9 +150,9 @@ def test_predict_script_scores_a_csv_in_order(trained_project, tmp_path):
     assert len(prob_columns) == 8
     assert (scored[prob_columns].sum(axis=1) - 1).abs().max() < 1e-9
     assert (scored.confidence == scored[prob_columns].max(axis=1)).all()
-    from callcenterai.models.loading import load_model
+    from callcenterai.models.loading import load_model_dir
 
-    expected = load_model(folder / "models/tfidf").predictor.predict_proba(test.text.tolist())
+    expected = load_model_dir(folder / "models/tfidf").predictor.predict_proba(test.text.tolist())
     assert (scored[prob_columns].to_numpy() - expected).__abs__().max() < 1e-9
 
 

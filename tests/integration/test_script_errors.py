@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import run_script
+from tests.helpers import run_script
 
 # (script and arguments, words the one line must hold); run from the project root.
 WITHOUT_DATA = [

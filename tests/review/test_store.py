@@ -7,27 +7,16 @@ import concurrent.futures
 import datetime as dt
 
 import pytest
-from sqlalchemy import inspect
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
-from callcenterai.review.store import ReviewError, ReviewStore
-
-LABELS = ["Access", "Hardware"]
-
-
-def record(label="Access", reason="low_confidence", text="mail <EMAIL> please"):
-    return {
-        "request_id": "r1",
-        "text": text,
-        "suggested_label": label,
-        "confidence": 0.55,
-        "review_reason": reason,
-        "route_model": "ensemble",
-        "route_reasons": ["low_confidence"],
-        "probabilities": {"Access": 0.55, "Hardware": 0.45},
-        "model_probabilities": {"tfidf": {"Access": 0.6, "Hardware": 0.4}},
-        "model_versions": {"tfidf": {"name": "t", "version": "1", "kind": "tfidf"}},
-        "redacted": {"EMAIL": 1},
-    }
+from callcenterai.review.schema import Base, FlaggedTicket, Review
+from callcenterai.review.store import MIGRATIONS, AlreadyDecided, ReviewError, ReviewStore
+from tests.helpers import REVIEW_LABELS, flagged_record
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -49,36 +38,122 @@ def test_the_migrations_make_the_schema_and_can_run_again(store):
     assert {"flagged_tickets", "reviews", "alembic_version"} <= tables
 
 
-def test_pending_is_newest_first_and_filters_by_label_and_reason(store):
-    store.add_flagged([record("Access"), record("Hardware", "not_english"), record("Access", text="third")])
-    assert [t.text for t in store.pending()] == ["third", "mail <EMAIL> please", "mail <EMAIL> please"]
+def flagged_at(
+    confidence: float, minutes_ago: int, text: str, label: str = "Access", reason="low_confidence"
+):
+    record = {**flagged_record(label, reason, text), "confidence": confidence}
+    return {**record, "created_at": dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=minutes_ago)}
+
+
+def test_pending_puts_the_least_sure_first_then_the_oldest_and_filters(store):
+    store.add_flagged(
+        [
+            flagged_at(0.60, 50, "old and fairly sure"),
+            flagged_at(0.35, 1, "new and unsure", "Hardware", "not_english"),
+            flagged_at(0.60, 90, "oldest and fairly sure"),
+            flagged_at(0.60, 0, "newest and fairly sure"),
+        ]
+    )
+    assert [t.text for t in store.pending()] == [
+        "new and unsure",
+        "oldest and fairly sure",
+        "old and fairly sure",
+        "newest and fairly sure",
+    ]
+    assert [t.text for t in store.pending(limit=2)] == ["new and unsure", "oldest and fairly sure"]
     assert [t.suggested_label for t in store.pending(label="Hardware")] == ["Hardware"]
     assert [t.review_reason for t in store.pending(reason="not_english")] == ["not_english"]
 
 
 def test_a_review_records_who_and_whether_they_agreed(store):
-    store.add_flagged([record("Access"), record("Hardware")])
+    store.add_flagged([flagged_record("Access"), flagged_record("Hardware")])
     first, second = sorted(store.pending(), key=lambda t: t.id)
-    store.record_review(first.id, "ana", "Access", LABELS)
-    store.record_review(second.id, "ben", "Access", LABELS)
+    store.record_review(first.id, "ana", "Access", REVIEW_LABELS)
+    store.record_review(second.id, "ben", "Access", REVIEW_LABELS)
     counts = store.counts(dt.datetime.now(dt.timezone.utc) - dt.timedelta(hours=1))
     assert counts == {"pending": 0, "reviewed_since": 2, "agreement": 0.5}
 
 
 def test_the_latest_decision_on_a_ticket_is_the_one_exported(store):
-    store.add_flagged([record("Access", text="printer <PHONE> broken")])
+    store.add_flagged([flagged_record("Access", text="printer <PHONE> broken")])
     ticket = store.pending()[0]
-    store.record_review(ticket.id, "ana", "Access", LABELS)
-    store.record_review(ticket.id, "ben", "Hardware", LABELS)
+    store.record_review(ticket.id, "ana", "Access", REVIEW_LABELS)
+    store.record_review(ticket.id, "ben", "Hardware", REVIEW_LABELS, revision=True)
     assert [(text, label) for text, label, _ in store.reviewed()] == [("printer <PHONE> broken", "Hardware")]
 
 
+def test_a_second_decision_on_a_ticket_needs_an_explicit_revision(store):
+    store.add_flagged([flagged_record("Access")])
+    ticket_id = store.pending()[0].id
+    first = store.record_review(ticket_id, "ana", "Access", REVIEW_LABELS)
+    with pytest.raises(AlreadyDecided, match=rf"ticket {ticket_id} was already decided \(Access, by ana\)"):
+        store.record_review(ticket_id, "ben", "Hardware", REVIEW_LABELS)
+    assert [label for _, label, _ in store.reviewed()] == ["Access"]  # the refused one left no trace
+    revised = store.record_review(ticket_id, "ben", "Hardware", REVIEW_LABELS, revision=True)
+    again = store.record_review(ticket_id, "ana", "Access", REVIEW_LABELS, revision=True)
+    assert (first.revision, revised.revision, again.revision) == (0, 1, 2)
+
+
+def test_of_reviewers_deciding_one_ticket_at_once_one_is_recorded(store):
+    store.add_flagged([flagged_record("Access")])
+    ticket_id = store.pending()[0].id
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        attempts = [
+            pool.submit(store.record_review, ticket_id, name, "Hardware", REVIEW_LABELS)
+            for name in ("ana", "ben", "cy", "dee")
+        ]
+    outcomes = [type(attempt.exception()).__name__ if attempt.exception() else "ok" for attempt in attempts]
+    assert sorted(outcomes) == ["AlreadyDecided"] * 3 + ["ok"]
+    with store.sessions() as session:  # and the database itself holds one decision per revision
+        ticket = session.get(FlaggedTicket, ticket_id)
+        session.add(Review(ticket=ticket, reviewer="x", label="Access", agreed=True, revision=0))
+        with pytest.raises(IntegrityError):
+            session.commit()
+
+
+def test_the_migrations_make_what_the_models_describe(store):
+    with store.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
+
+
+def test_decisions_made_before_the_revision_numbers_are_numbered_by_the_migration(tmp_path):
+    store = ReviewStore(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")  # the schema before revisions
+        connection.execute(
+            text(
+                "INSERT INTO flagged_tickets (id, created_at, request_id, text, suggested_label, confidence,"
+                " review_reason, route_model, route_reasons, probabilities, model_probabilities,"
+                " model_versions, redacted) VALUES (7, '2026-01-01', 'r', 't', 'Access', 0.5,"
+                " 'low_confidence', 'tfidf', '[]', '{}', '{}', '{}', '{}')"
+            )
+        )
+        for review_id, label in ((3, "Access"), (5, "Hardware")):
+            connection.execute(
+                text(
+                    "INSERT INTO reviews (id, ticket_id, reviewer, label, agreed, decided_at)"
+                    " VALUES (:id, 7, 'ana', :label, 1, '2026-01-02')"
+                ),
+                {"id": review_id, "label": label},
+            )
+    store.migrate()
+    with store.engine.connect() as connection:
+        rows = connection.execute(text("SELECT id, revision FROM reviews ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [(3, 0), (5, 1)]
+    assert store.record_review(7, "ben", "Access", REVIEW_LABELS, revision=True).revision == 2
+    store.engine.dispose()
+
+
 def test_an_unknown_ticket_or_label_is_refused(store):
-    store.add_flagged([record()])
+    store.add_flagged([flagged_record()])
     with pytest.raises(ReviewError, match="unknown label"):
-        store.record_review(store.pending()[0].id, "ana", "Lunch", LABELS)
+        store.record_review(store.pending()[0].id, "ana", "Lunch", REVIEW_LABELS)
     with pytest.raises(ReviewError, match="no flagged ticket 999"):
-        store.record_review(999, "ana", "Access", LABELS)
+        store.record_review(999, "ana", "Access", REVIEW_LABELS)
 
 
 def test_two_processes_migrating_a_fresh_postgresql_database_at_once_both_succeed(postgres_url):

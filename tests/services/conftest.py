@@ -2,59 +2,22 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
-from callcenterai.config import PROJECT_ROOT
-from tests.conftest import run_script
-from tests.registry.conftest import free_port
-
-API_KEY = "test-key-not-a-secret"
-
-
-@contextmanager
-def running_service(module: str, env: dict, log_path: Path, wait_ready: bool = True):
-    """Start ``uvicorn <module>`` on a free port; yield its URL; stop it."""
-    port = free_port()
-    log = open(log_path, "w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", module, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        probe = "/ready" if wait_ready else "/health"
-        while True:
-            try:
-                if httpx.get(url + probe, timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"{module} did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
+from tests.helpers import (
+    AGENT_LIMITS,
+    API_KEY,
+    REVIEWER,
+    REVIEWER_PASSWORD,
+    WEB_LIMITS,
+    agent_env,
+    run_script,
+    running_mlflow_server,
+    running_service,
+)
 
 
 @pytest.fixture(scope="session")
@@ -103,23 +66,6 @@ def tfidf_service(registry_env, tmp_path_factory):
 
 
 # The agent, in front of the two classifier services above.
-AGENT_LIMITS = {"MAX_TEXT_CHARS": "200", "MAX_BATCH_SIZE": "5", "MAX_BODY_BYTES": "1000000"}
-
-
-def agent_env(policy, tfidf_url: str, transformer_url: str, **extra) -> dict:
-    return {
-        "TFIDF_URL": tfidf_url,
-        "TRANSFORMER_URL": transformer_url,
-        "ROUTING_POLICY": str(policy),
-        "CALLCENTERAI_API_KEY": API_KEY,
-        "BACKEND_PROBE_SECONDS": "0.2",
-        "DATABASE_URL": "",  # no review store unless a test gives one
-        "LOG_LEVEL": "DEBUG",
-        **AGENT_LIMITS,
-        **extra,
-    }
-
-
 @pytest.fixture(scope="session")
 def policy_copy(trained_project, tmp_path_factory):
     """The policy the fixture pipeline fitted, in a folder tests may break and restore."""
@@ -144,9 +90,6 @@ def agent_service(tfidf_service, transformer_service, policy_copy, tmp_path_fact
 
 
 # The web interface, in front of the agent above, with one reviewer and the fixture's MLflow store served.
-REVIEWER, REVIEWER_PASSWORD = "alice", "a-test-password-not-a-secret"
-
-
 @pytest.fixture(scope="session")
 def reviewers_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("reviewers") / "reviewers.txt"
@@ -160,14 +103,9 @@ def reviewers_file(tmp_path_factory):
 @pytest.fixture(scope="session")
 def fixture_mlflow_server(trained_project, registry_env):
     """A real `mlflow server` over the fixture project's store (registered and promoted models)."""
-    from tests.registry.conftest import running_mlflow_server
-
     folder, _ = trained_project
     with running_mlflow_server(folder) as url:
         yield url
-
-
-WEB_LIMITS = {"MAX_UPLOAD_BYTES": "200000", "MAX_UPLOAD_ROWS": "300", "MAX_TEXT_CHARS": "200"}
 
 
 @pytest.fixture(scope="session")
@@ -180,6 +118,12 @@ def web_service(agent_service, reviewers_file, fixture_mlflow_server, tmp_path_f
         "SESSION_SECRET": "s" * 40,
         "MLFLOW_TRACKING_URI": fixture_mlflow_server,
         "AGENT_BATCH_SIZE": AGENT_LIMITS["MAX_BATCH_SIZE"],
+        # The classify and batch tests and the browser tests call those pages as a visitor; the
+        # default (sign-in required) has its own tests in tests/web/test_classify_access.py.
+        "CLASSIFY_REQUIRES_LOGIN": "0",
+        "COOKIE_SECURE": "0",  # plain HTTP on 127.0.0.1: a Secure cookie would never come back
+        # Every test (the fuzzing's made-up sign-ins too) comes from 127.0.0.1; tests/web tests the limit.
+        "LOGIN_MAX_FAILURES_PER_CLIENT": "100000",
         **WEB_LIMITS,
     }
     with running_service("services.web_interface.app:app", env, log) as url:

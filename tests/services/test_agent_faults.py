@@ -20,8 +20,7 @@ import pytest
 
 from callcenterai.config import PROJECT_ROOT
 from callcenterai.routing.fitting import ROUTE_ALL
-from tests.registry.conftest import free_port
-from tests.services.conftest import agent_env, running_service
+from tests.helpers import agent_env, free_port, running_service
 
 TEXTS = ["printer broken", "please reset my password", "need a new laptop for the new starter"]
 

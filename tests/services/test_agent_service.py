@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from callcenterai.routing.policy import fingerprint_of
-from tests.services.conftest import API_KEY
+from callcenterai.text import NOTHING_TO_CLASSIFY
+from tests.helpers import API_KEY
 
 PII_TICKET = "Hi, my laptop won't boot. Mail jane.doe@corp.example.com or call +44 20 7946 0958"
 
@@ -58,6 +59,19 @@ def test_redact_shows_what_leaves_the_agent_and_classifies_nothing(agent_service
     assert "label" not in body
 
 
+def test_predict_sends_the_redaction_too_when_asked(agent_service):
+    url = agent_service["url"]
+    asked = post(url, "/predict", {"text": PII_TICKET, "include_redaction": True}).json()
+    assert asked["redaction"] == post(url, "/redact", {"text": PII_TICKET}).json()
+    assert asked["redaction"]["counts"] == asked["redacted"]
+    assert "redaction" not in post(url, "/predict", {"text": PII_TICKET}).json()  # the contract as before
+    refused = post(url, "/predict", {"text": PII_TICKET, "include_redaction": "yes"})
+    assert refused.status_code == 422 and "include_redaction" in refused.text
+    schema = httpx.get(url + "/openapi.json").json()["components"]["schemas"]
+    assert "include_redaction" in schema["AgentPredictRequest"]["properties"]
+    assert "redaction" in schema["AgentPrediction"]["properties"]
+
+
 def test_no_raw_personal_data_in_the_agent_log(agent_service):
     post(agent_service["url"], "/predict", {"text": PII_TICKET})
     log = agent_service["log"].read_text()
@@ -93,6 +107,19 @@ def test_bad_input_is_a_4xx_that_names_the_problem(agent_service, payload, statu
     path = "/predict/batch" if "texts" in payload else "/predict"
     response = post(agent_service["url"], path, payload)
     assert response.status_code == status and words in response.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["jane.doe@example.com", "+44 20 7946 0958", "4411 2024", "!!!", "jane.doe@example.com #42 ?"],
+)
+def test_a_ticket_with_nothing_left_to_classify_is_a_422_naming_why(agent_service, text):
+    """Not a 503 blaming healthy backends, and not a label guessed from nothing."""
+    one = post(agent_service["url"], "/predict", {"text": text})
+    assert one.status_code == 422 and one.json()["error"] == f"text: {NOTHING_TO_CLASSIFY}"
+    batch = post(agent_service["url"], "/predict/batch", {"texts": ["printer is broken", text]})
+    assert batch.status_code == 422 and batch.json()["error"] == f"texts.1: {NOTHING_TO_CLASSIFY}"
+    assert httpx.get(agent_service["url"] + "/ready").status_code == 200
 
 
 def test_broken_json_and_wrong_content_type_are_refused(agent_service):

@@ -16,8 +16,7 @@ import numpy as np
 import pytest
 
 from callcenterai.registry.promotion import Registry
-from tests.conftest import run_script
-from tests.services.conftest import API_KEY, running_service
+from tests.helpers import API_KEY, run_script, running_service
 
 CONTRACT = Path(__file__).with_name("contract_schemas.json")
 
@@ -97,6 +96,7 @@ BAD_REQUESTS = [
         "not UTF-8 encoded JSON",
     ),
     ("JSON array", {"json": ["hello"]}, 422, "Input should be"),
+    ("nothing left to classify", {"json": {"text": "#4411 !!!"}}, 422, "text: nothing left to classify"),
 ]
 
 
@@ -243,7 +243,10 @@ def test_registry_down_at_start_serves_the_local_copy(service, tmp_path):
     with running_service(f"services.{service['kind']}_svc.app:app", env, tmp_path / "svc.log") as url:
         ready = httpx.get(url + "/ready").json()
         assert ready["ready"] and ready["source"] == "cache"
-        assert "registry unavailable" in ready["warning"]
+        # The registry's address and error only with the key.
+        assert "registry could not be reached" in ready["warning"] and "127.0.0.1:9" not in ready["warning"]
+        detailed = httpx.get(url + "/ready", headers={"X-API-Key": API_KEY}).json()
+        assert "registry unavailable" in detailed["warning"]
         assert httpx.post(url + "/predict", json={"text": "printer broken"}).status_code == 200
     assert "serving the local copy" in (tmp_path / "svc.log").read_text()
 
@@ -256,7 +259,9 @@ def test_no_model_at_all_is_not_ready_and_says_why(tmp_path):
             if "loading" not in ready.text:
                 break
             time.sleep(0.1)
-        assert ready.status_code == 503 and "no such model folder" in ready.json()["reason"]
+        # Public: not ready, in words without the path; the log has what went wrong.
+        assert ready.status_code == 503 and ready.json()["reason"] == "no model could be loaded"
+        assert "no such model folder" in (tmp_path / "svc.log").read_text()
         response = httpx.post(url + "/predict", json={"text": "printer broken"})
         assert response.status_code == 503 and "not ready" in response.json()["error"]
         disabled = httpx.post(url + "/admin/reload", headers={"X-API-Key": "anything"})

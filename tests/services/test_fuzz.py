@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from tests.services.conftest import REVIEWER, REVIEWER_PASSWORD
+from tests.helpers import REVIEWER, REVIEWER_PASSWORD
 
 FUZZ_SETTINGS = settings(
     max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from callcenterai.config import PROJECT_ROOT
-from tests.services.conftest import REVIEWER, REVIEWER_PASSWORD
+from tests.helpers import REVIEWER, REVIEWER_PASSWORD, flag_ticket, run_script
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = PROJECT_ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
@@ -145,8 +145,6 @@ def test_a_bad_upload_is_a_message_on_the_page(browser_page, tmp_path):
 def test_review_by_key_press_records_the_correction_and_the_export_has_it(
     browser_page, web_service, tmp_path
 ):
-    from tests.services.test_web_interface import flag_ticket
-
     ticket_id = flag_ticket(web_service, "shared drive quota is full again " + PAYLOADS[1], "Access")
     page = browser_page
     sign_in(page)
@@ -167,8 +165,6 @@ def test_review_by_key_press_records_the_correction_and_the_export_has_it(
 
     out = tmp_path / "reviewed.csv"
     env = {"DATABASE_URL": web_service["env"]["DATABASE_URL"]}
-    from tests.conftest import run_script
-
     result = run_script("scripts/export_feedback.py", out, env=env)
     assert result.returncode == 0, result.stderr
     exported = list(csv.DictReader(out.open()))

@@ -9,8 +9,9 @@ import uuid
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.services.conftest import REVIEWER, REVIEWER_PASSWORD, WEB_LIMITS
+from tests.helpers import REVIEWER, REVIEWER_PASSWORD, WEB_LIMITS, flag_ticket
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -40,6 +41,30 @@ def test_classify_answers_with_the_agents_route_and_the_redacted_text(web_servic
     assert page.headers["content-security-policy"].startswith("default-src 'self'")
 
 
+def _agent_posts(agent_url: str) -> dict[str, float]:
+    """The agent's own count of the POSTs it served, by endpoint (its Prometheus request counter)."""
+    metrics = httpx.get(agent_url + "/metrics", timeout=10).text
+    counts: dict[str, float] = {}
+    for family in text_string_to_metric_families(metrics):
+        for sample in family.samples:
+            if sample.name == "callcenterai_requests_total" and sample.labels["method"] == "POST":
+                endpoint = sample.labels["endpoint"]
+                counts[endpoint] = counts.get(endpoint, 0) + sample.value
+    return counts
+
+
+def test_classifying_one_ticket_is_one_call_to_the_agent(web_service):
+    client, agent_url = _client(web_service), web_service["env"]["AGENT_URL"]
+    token = _token(client)
+    before = _agent_posts(agent_url)
+    text = "My laptop screen is broken, mail me at jane.doe@example.com"
+    page = client.post("/classify", data={"text": text, "csrf_token": token})
+    after = _agent_posts(agent_url)
+    assert page.status_code == 200 and "&lt;EMAIL&gt;" in page.text
+    made = {endpoint: n - before.get(endpoint, 0) for endpoint, n in after.items()}
+    assert {endpoint: n for endpoint, n in made.items() if n} == {"/predict": 1}
+
+
 def test_a_post_without_the_sessions_csrf_token_is_refused(web_service):
     client = _client(web_service)
     _token(client)
@@ -63,7 +88,7 @@ def test_the_session_cookie_is_httponly_and_samesite(web_service):
     response = _client(web_service).get("/classify")
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie
-    assert "secure" not in cookie  # plain HTTP here; COOKIE_SECURE=1 behind HTTPS
+    assert "secure" not in cookie  # the fixture's COOKIE_SECURE=0 (plain HTTP); Secure is the default
 
 
 def test_reviewing_needs_a_signed_in_reviewer(web_service):
@@ -152,28 +177,6 @@ def test_a_batch_is_scored_and_downloadable(web_service, sample_frame):
     assert lines[-1].endswith('\'=HYPERLINK(""http://x"")"')  # a formula is defused for spreadsheets
 
 
-def flag_ticket(web_service, text: str, label: str) -> int:
-    """A flagged ticket in the review store, as the agent writes one; its id."""
-    from callcenterai.review.store import ReviewStore
-
-    store = ReviewStore(web_service["env"]["DATABASE_URL"])
-    record = {
-        "request_id": "t",
-        "text": text,
-        "suggested_label": label,
-        "confidence": 0.4,
-        "review_reason": "low_confidence",
-        "route_model": "ensemble",
-        "route_reasons": ["low_confidence"],
-        "probabilities": {label: 0.4},
-        "model_probabilities": {},
-        "model_versions": {},
-        "redacted": {},
-    }
-    store.add_flagged([record])
-    return next(t.id for t in store.pending(label=label, limit=500) if t.text == text)
-
-
 def test_a_review_decision_is_recorded_with_who_and_counted(web_service):
     from callcenterai.review.store import ReviewStore
 
@@ -196,6 +199,22 @@ def test_a_review_decision_is_recorded_with_who_and_counted(web_service):
         after["pending"] == before["pending"] - 1 and after["reviewed_since"] == before["reviewed_since"] + 1
     )
     assert f"ticket-{ticket_id}" not in client.get("/review").text
+
+
+def test_a_second_decision_on_a_ticket_is_refused_unless_sent_as_a_revision(web_service):
+    ticket_id = flag_ticket(web_service, "printer <PHONE> out of toner", "Hardware")
+    client = _signed_in(web_service)
+    token = TOKEN.search(client.get("/review").text).group(1)
+    decide = {"label": "Hardware", "csrf_token": token}
+    htmx = {"hx-request": "true"}
+    assert client.post(f"/review/{ticket_id}", data=decide, headers=htmx).status_code == 200
+    again = client.post(f"/review/{ticket_id}", data={**decide, "label": "Purchase"}, headers=htmx)
+    assert again.status_code == 409 and "already decided (Hardware" in again.text
+    assert 'name="revise"' in again.text  # the page offers the revision
+    revised = client.post(
+        f"/review/{ticket_id}", data={**decide, "label": "Purchase", "revise": "true"}, headers=htmx
+    )
+    assert revised.status_code == 200 and "corrected to <strong>Purchase</strong>" in revised.text
 
 
 def test_the_models_page_lists_registry_versions_and_the_policy(web_service):

@@ -1,23 +1,16 @@
-"""Batch scoring without a server: the CSV rules, the result file and a job that fails midway."""
+"""Batch scoring without a server: the CSV rules, the result file, a job that fails midway and a
+job dropped to make room."""
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import csv
 import io
 
 import pytest
 
 from callcenterai.web.batch import Jobs, UploadError, parse_tickets
-
-ANSWER = {
-    "label": "Hardware",
-    "confidence": 0.91234,
-    "route": {"model": "tfidf"},
-    "needs_review": False,
-    "redacted": {"EMAIL": 1},
-}
+from tests.web.webapp import ANSWER, in_own_loop
 
 
 @pytest.mark.parametrize(
@@ -45,17 +38,10 @@ def test_the_ticket_column_may_be_any_of_the_known_names():
     ]
 
 
-def in_own_loop(coroutine_function):
-    """Run it in a fresh event loop on its own thread: another test's session fixture (Playwright's
-    sync API) may hold a running loop in the main thread, where asyncio.run would refuse."""
-    with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine_function()).result(timeout=60)
-
-
 def _run(score, texts):
     async def go():
-        jobs = Jobs(keep=2)
-        job = jobs.start(texts, score)
+        jobs = Jobs(max_running=2, max_running_per_owner=2, keep=2)
+        job = jobs.start(texts, score, owner="a session")
         while not job.done:
             await asyncio.sleep(0.01)
         return jobs, job
@@ -90,10 +76,30 @@ def test_only_the_most_recent_jobs_are_kept():
         yield [ANSWER] * len(texts)
 
     async def go():
-        jobs = Jobs(keep=2)
-        started = [jobs.start(["t"], score) for _ in range(3)]
-        await asyncio.gather(*jobs.tasks)
+        jobs = Jobs(max_running=5, max_running_per_owner=5, keep=2)
+        started = [jobs.start(["t"], score, owner="a session") for _ in range(3)]
+        await asyncio.gather(*jobs.tasks, return_exceptions=True)  # the dropped one was stopped
         return jobs, started
 
     jobs, started = in_own_loop(go)
-    assert jobs.get(started[0].id) is None and jobs.get(started[2].id) is not None
+    assert jobs.get(started[0].id, "a session") is None and jobs.get(started[2].id, "a session") is not None
+
+
+def test_a_job_dropped_to_make_room_is_stopped_not_left_running():
+    async def never_ending(texts):
+        await asyncio.Event().wait()
+        yield [ANSWER]
+
+    async def quick(texts):
+        yield [ANSWER] * len(texts)
+
+    async def go():
+        jobs = Jobs(max_running=5, max_running_per_owner=5, keep=1)
+        stuck = jobs.start(["t"], never_ending, owner="a session")
+        await asyncio.sleep(0)  # it is running, waiting on the agent
+        jobs.start(["t"], quick, owner="a session")  # keep=1: the stuck job is dropped
+        await asyncio.sleep(0.05)
+        return stuck, jobs.running()
+
+    stuck, running = in_own_loop(go)
+    assert stuck.task.cancelled() and stuck.done and running == 0

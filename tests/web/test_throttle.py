@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callcenterai.web.throttle import SignInThrottle
+from callcenterai.web.throttle import SignInThrottle, client_key
 
 
 class Clock:
@@ -13,30 +13,58 @@ class Clock:
         return self.now
 
 
-def test_a_name_waits_after_too_many_failures_and_may_try_again_after_the_window():
+def test_a_name_waits_after_too_many_attempts_and_may_try_again_after_the_window():
     clock = Clock()
-    throttle = SignInThrottle(max_failures=3, window_seconds=60, clock=clock)
-    for _ in range(2):
-        throttle.failed("mallory")
+    throttle = SignInThrottle(max_failures=3, window_seconds=60, max_failures_per_client=100, clock=clock)
+    for _ in range(3):
+        assert throttle.begin("mallory", "10.0.0.1") is None  # counted, before any password is checked
         clock.now += 1
-    assert throttle.retry_after("mallory") == 0
-    throttle.failed("mallory")
-    assert throttle.retry_after("mallory") == 58  # the first failure leaves the window at 1060
-    assert throttle.retry_after("alice") == 0  # counted per name
-    clock.now += 58
-    assert throttle.retry_after("mallory") == 0
+    wait = throttle.begin("mallory", "10.0.0.2")
+    assert wait.reason == "too many failed sign-ins for this name"
+    assert wait.seconds == 57  # the first attempt leaves the window at 1060
+    assert throttle.begin("alice", "10.0.0.1") is None  # counted per name
+    clock.now += 57
+    assert throttle.begin("mallory", "10.0.0.1") is None
 
 
-def test_a_success_clears_the_count():
-    throttle = SignInThrottle(max_failures=2, window_seconds=60, clock=Clock())
-    throttle.failed("alice")
-    throttle.succeeded("alice")
-    throttle.failed("alice")
-    assert throttle.retry_after("alice") == 0
+def test_a_refused_attempt_is_not_counted():
+    clock = Clock()
+    throttle = SignInThrottle(max_failures=1, window_seconds=60, max_failures_per_client=100, clock=clock)
+    throttle.begin("mallory", "10.0.0.1")
+    for _ in range(10):
+        assert throttle.begin("mallory", "10.0.0.1") is not None
+    clock.now += 60
+    assert throttle.begin("mallory", "10.0.0.1") is None
+
+
+def test_a_success_clears_the_name_and_is_not_held_against_the_address():
+    throttle = SignInThrottle(max_failures=2, window_seconds=60, max_failures_per_client=2, clock=Clock())
+    throttle.begin("alice", "10.0.0.1")
+    throttle.succeeded("alice", "10.0.0.1")
+    throttle.begin("alice", "10.0.0.1")
+    assert throttle.begin("alice", "10.0.0.1") is None  # two attempts now, the success not among them
+
+
+def test_one_address_is_limited_across_names():
+    throttle = SignInThrottle(max_failures=5, window_seconds=60, max_failures_per_client=3, clock=Clock())
+    for number in range(3):
+        assert throttle.begin(f"made-up-{number}", "2001:db8::1") is None
+    wait = throttle.begin("made-up-3", "2001:db8::99")  # the same /64: the same client
+    assert wait is not None and wait.reason == "too many failed sign-ins from this address"
+    assert throttle.begin("made-up-3", "2001:db8:0:1::1") is None  # another /64
+
+
+def test_client_keys():
+    assert client_key("192.0.2.1") == "192.0.2.1"
+    assert client_key("2001:db8::1") == client_key("2001:db8::ffff") == "2001:db8::/64"
+    assert client_key("::ffff:192.0.2.1") == "192.0.2.1"
+    assert client_key("testclient") == "testclient"
 
 
 def test_made_up_names_do_not_grow_memory_without_bound():
-    throttle = SignInThrottle(max_failures=2, window_seconds=60, clock=Clock(), max_names=100)
+    throttle = SignInThrottle(
+        max_failures=2, window_seconds=60, max_failures_per_client=10_000, clock=Clock(), max_keys=100
+    )
     for number in range(1000):
-        throttle.failed(f"name{number}")
-    assert len(throttle.failures) == 100 and "name999" in throttle.failures
+        throttle.begin(f"name{number}", "10.0.0.1")
+    assert len(throttle.names.attempts) == 100 and "name999" in throttle.names.attempts

@@ -1,7 +1,9 @@
 """The HTTP error shape every service answers with, and the handlers that produce it.
 
 Every 4xx and 5xx body is ``{"error": "<one line>", "detail": [...]}``; a 5xx
-is always a bug and says so, with the request id to find it in the log.
+is always a bug and says so, with the request id to find it in the log. Domain
+code raises domain errors (``callcenterai.errors``); this is the one place that
+gives them a status: not ready 503, bad input 422.
 """
 
 from __future__ import annotations
@@ -14,15 +16,24 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from callcenterai.serving.schemas import ErrorBody
+from callcenterai.errors import BadInput, NotReady
+from callcenterai.httpkit.schemas import ErrorBody
 
 log = logging.getLogger("callcenterai.service")
 
 ERRORS = {
     400: {"model": ErrorBody, "description": "Malformed request"},
+    401: {"model": ErrorBody, "description": "X-Client-Key missing (the service has CLIENT_KEYS)"},
+    403: {"model": ErrorBody, "description": "X-Client-Key wrong"},
     413: {"model": ErrorBody, "description": "Body too large"},
     415: {"model": ErrorBody, "description": "Body is not JSON"},
-    422: {"model": ErrorBody, "description": "Invalid field (empty, too long, wrong type, too many texts)"},
+    422: {
+        "model": ErrorBody,
+        "description": (
+            "Invalid field (empty, too long, wrong type, too many texts), or nothing left to classify "
+            "(no words once personal data, digits and punctuation are removed)"
+        ),
+    },
     503: {"model": ErrorBody, "description": "Not ready"},
 }
 ADMIN_ERRORS = {
@@ -59,16 +70,29 @@ def describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
     return f"{first['field']}: {first['problem']}", detail
 
 
+DOMAIN_STATUS: dict[type[Exception], int] = {NotReady: 503, BadInput: 422}
+# What a handler may raise that is answered in the shared shape rather than as a bug.
+ANSWERED = (StarletteHTTPException, *DOMAIN_STATUS)
+
+
+def answer_to(exc: Exception) -> JSONBytes:
+    """The shared-shape answer to one of ANSWERED: an HTTPException's status, or the domain error's."""
+    if isinstance(exc, StarletteHTTPException):
+        message = str(exc.detail)
+        if message == "There was an error parsing the body":  # FastAPI's words for undecodable bytes
+            message = "body could not be parsed: it is not UTF-8 encoded JSON"
+        return error(exc.status_code, message, headers=getattr(exc, "headers", None))
+    status = next(code for kind, code in DOMAIN_STATUS.items() if isinstance(exc, kind))
+    return error(status, str(exc))
+
+
 async def _invalid_request(request: Request, exc: RequestValidationError):
     message, detail = describe_validation(exc.errors())
     return error(422, message, detail)
 
 
-async def _http_error(request: Request, exc: StarletteHTTPException):
-    message = str(exc.detail)
-    if message == "There was an error parsing the body":  # FastAPI's words for undecodable bytes
-        message = "body could not be parsed: it is not UTF-8 encoded JSON"
-    return error(exc.status_code, message, headers=getattr(exc, "headers", None))
+async def _answered(request: Request, exc: Exception):
+    return answer_to(exc)
 
 
 async def _unexpected(request: Request, exc: Exception):
@@ -79,5 +103,6 @@ async def _unexpected(request: Request, exc: Exception):
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
+    for kind in ANSWERED:
+        app.add_exception_handler(kind, _answered)
     app.add_exception_handler(Exception, _unexpected)

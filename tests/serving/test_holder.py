@@ -7,14 +7,14 @@ import copy
 import pytest
 
 from callcenterai.model_card import SmokeTicket
-from callcenterai.models.loading import load_model
+from callcenterai.models.loading import load_model_dir
 from callcenterai.serving.holder import ReloadRefused, smoke_check
 
 
 @pytest.fixture()
 def model(trained_project):
     folder, _ = trained_project
-    return load_model(folder / "models" / "tfidf")
+    return load_model_dir(folder / "models" / "tfidf")
 
 
 def test_the_card_records_known_tickets_the_model_gets_right(model):

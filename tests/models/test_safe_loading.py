@@ -16,8 +16,9 @@ import pytest
 
 from callcenterai.errors import ModelLoadError
 from callcenterai.fileio import sha256_of
-from callcenterai.models.loading import load_model, load_model_dir
+from callcenterai.models.loading import load_model_dir
 from callcenterai.models.tfidf import load_pipeline
+from callcenterai.registry.loading import load_model
 
 
 class Payload:
@@ -106,7 +107,7 @@ def test_a_served_model_loads_with_no_unpickler_importable(trained_project, kind
     code = (
         "import sys\n"
         f"for name in {BLOCKED!r}: sys.modules[name] = None\n"
-        "from callcenterai.models.loading import load_model\n"
+        "from callcenterai.registry.loading import load_model\n"
         f"model = load_model({str(folder / 'models' / kind)!r})\n"
         "print(model.predictor.predict_proba(['printer broken']).sum())\n"
     )

@@ -15,7 +15,7 @@ import pytest
 from callcenterai.agent.backends import Backend, BackendUnavailable
 from callcenterai.agent.http_client import BackendClient, CallFailed, CallTimedOut, StaleConnection
 from callcenterai.agent.metrics import AgentMetrics
-from tests.registry.conftest import free_port
+from tests.helpers import free_port
 
 ANSWER = orjson.dumps({"label": "Hardware"})
 

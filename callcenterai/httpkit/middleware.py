@@ -2,13 +2,15 @@
 
 For each request: an id (``X-Request-ID`` kept or made), the in-flight gauge,
 a count and a latency by endpoint and status. For POSTs to the JSON endpoints:
-the content type must be JSON and the body is read here, counted as it
-arrives, and refused with 413 as soon as it passes the limit, whether or not
-it came with a ``Content-Length``. A service may answer some paths itself from
+a client key where the service has some (``X-Client-Key``: 401 without, 403
+wrong), the content type must be JSON, and the body is read here, counted as
+it arrives, and refused with 413 as soon as it passes the limit, whether or
+not it came with a ``Content-Length``. A service may answer some paths itself from
 the bytes (``fast_paths``), without the framework's per-request machinery;
 whatever a fast handler declines goes to the FastAPI route with the body
-replayed, so validation errors are worded in one place; an HTTPException a fast
-handler raises (503: not ready) is answered in the shared error shape.
+replayed, so validation errors are worded in one place; a domain error (not
+ready, bad input) or an HTTPException a fast handler raises is answered in the
+shared error shape, with the status ``responses`` gives it.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ import time
 import uuid
 from typing import Awaitable, Callable
 
-from starlette.exceptions import HTTPException
-
-from callcenterai.serving.metrics import HttpMetrics
-from callcenterai.serving.responses import error
+from callcenterai.httpkit.auth import client_key_refusal
+from callcenterai.httpkit.metrics import HttpMetrics
+from callcenterai.httpkit.responses import ANSWERED, answer_to, error
 
 FastHandler = Callable[[bytes, str], Awaitable[bytes | None]]
 _DISCONNECTED = object()
+# h11 accepts any token as a method, and every label value is a series kept for the
+# life of the process: any other method is counted as "other", as any unknown path is.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class RequestMiddleware:
@@ -35,10 +39,12 @@ class RequestMiddleware:
         json_paths: set[str],
         endpoints: set[str],
         fast_paths: dict[str, FastHandler] | None = None,
+        client_keys: tuple[str, ...] = (),
     ):
         self.app, self.metrics, self.max_body_bytes = app, metrics, max_body_bytes
         self.json_paths, self.endpoints = json_paths, endpoints
         self.fast_paths = fast_paths or {}
+        self.client_keys = tuple(key.encode() for key in client_keys)
         self._children: dict[tuple, tuple] = {}
 
     def _observers(self, endpoint: str, method: str, status: int):
@@ -53,6 +59,10 @@ class RequestMiddleware:
 
     def _header_refusal(self, scope):
         headers = dict(scope["headers"])
+        refused = client_key_refusal(headers.get(b"x-client-key"), self.client_keys)
+        if refused is not None:
+            status, message = refused
+            return error(status, message, headers={"WWW-Authenticate": "ApiKey"} if status == 401 else None)
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if ctype != b"application/json":
             shown = ctype.decode("latin-1") or "none"
@@ -105,7 +115,8 @@ class RequestMiddleware:
                 await self.app(scope, receive, send_with_status)
         finally:
             self.metrics.in_flight.dec()
-            counter, histogram = self._observers(endpoint, scope["method"], status)
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
+            counter, histogram = self._observers(endpoint, method, status)
             counter.inc()
             histogram.observe(time.perf_counter() - started)
 
@@ -123,8 +134,8 @@ class RequestMiddleware:
         handler = self.fast_paths.get(scope["path"])
         try:
             answer = await handler(body, scope["state"]["request_id"]) if handler else None
-        except HTTPException as exc:
-            return await error(exc.status_code, str(exc.detail), headers=exc.headers)(scope, receive, send)
+        except ANSWERED as exc:
+            return await answer_to(exc)(scope, receive, send)
         if answer is None:
             return await self.app(scope, replay_receive(body, receive), send)
         headers = [(b"content-type", b"application/json"), (b"content-length", str(len(answer)).encode())]
@@ -146,8 +157,13 @@ def replay_receive(body: bytes, receive):
     return replay
 
 
-def install_middleware(app, routers, metrics, settings, json_paths: set[str], fast_paths=None) -> None:
-    """The shared request middleware (and CORS where configured); metrics name each route's path."""
+def install_middleware(
+    app, routers, metrics, settings, json_paths: set[str], fast_paths=None, client_keys: tuple[str, ...] = ()
+) -> None:
+    """The shared request middleware (and CORS where configured); metrics name each route's path.
+
+    ``client_keys``: the JSON endpoints answer only a caller that sends one of them (none: anyone).
+    """
     routes = [route for router in [app.router, *routers] for route in router.routes]
     endpoints = {route.path for route in routes if hasattr(route, "path")}
     app.add_middleware(
@@ -157,6 +173,7 @@ def install_middleware(app, routers, metrics, settings, json_paths: set[str], fa
         json_paths=set(json_paths),
         endpoints=endpoints,
         fast_paths=fast_paths,
+        client_keys=client_keys,
     )
     if settings.cors_origins:
         from fastapi.middleware.cors import CORSMiddleware

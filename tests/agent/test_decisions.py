@@ -10,9 +10,10 @@ import asyncio
 
 import pytest
 
-from callcenterai.agent.decisions import Outcome, Ticket, decide
+from callcenterai.agent.decisions import Outcome, Ticket, decide, needs_transformer
 from callcenterai.agent.flow import Agent
 from callcenterai.agent.metrics import AgentMetrics
+from callcenterai.agent.policy_holder import PolicyHolder
 from callcenterai.pii.scrubber import Scrubbed, Scrubber
 from callcenterai.routing.language import Language
 from callcenterai.routing.policy import LanguageRule, RoutingPolicy
@@ -59,17 +60,23 @@ def answer(kind: str, access: float) -> dict:
 
 
 def ticket(words=10, english=True) -> Ticket:
-    return Ticket(Scrubbed("text"), words, Language("en" if english else "fr", 0.99, english))
+    language = Language("en" if english else "fr", 0.99, english)
+    return Ticket(Scrubbed("text"), words, language, tuple(policy().ticket_reasons(words, english)))
+
+
+def decided(policy: RoutingPolicy, ticket: Ticket, tfidf: Outcome, transformer: Outcome | None) -> dict:
+    """decide() with the reasons the agent works out for the ticket."""
+    return decide(policy, ticket, tfidf, transformer, needs_transformer(policy, ticket, tfidf))
 
 
 def test_a_sure_tfidf_answers_alone():
-    result = decide(policy(), ticket(), Outcome(answer("tfidf", 0.9)), None)
+    result = decided(policy(), ticket(), Outcome(answer("tfidf", 0.9)), None)
     assert result["route"]["model"] == "tfidf" and result["route"]["reasons"] == ["confident"]
     assert result["label"] == "Access" and not result["needs_review"] and not result["degraded"]
 
 
 def test_an_unsure_tfidf_is_combined_with_the_transformer():
-    result = decide(policy(), ticket(), Outcome(answer("tfidf", 0.6)), Outcome(answer("transformer", 0.2)))
+    result = decided(policy(), ticket(), Outcome(answer("tfidf", 0.6)), Outcome(answer("transformer", 0.2)))
     assert result["route"]["model"] == "ensemble" and result["route"]["reasons"] == ["low_confidence"]
     assert result["probabilities"]["Access"] == pytest.approx(0.4)
     assert result["label"] == "Hardware" and result["needs_review"]  # 0.6 < review threshold 0.7
@@ -77,14 +84,14 @@ def test_an_unsure_tfidf_is_combined_with_the_transformer():
 
 
 def test_a_foreign_ticket_is_flagged_for_review_whatever_the_confidence():
-    result = decide(
+    result = decided(
         policy(), ticket(english=False), Outcome(answer("tfidf", 0.99)), Outcome(answer("transformer", 1))
     )
     assert result["route"]["reasons"] == ["not_english"] and result["review_reason"] == "not_english"
 
 
 def test_the_transformer_missing_degrades_to_tfidf_and_says_why():
-    result = decide(
+    result = decided(
         policy(), ticket(words=80), Outcome(answer("tfidf", 0.9)), Outcome(None, "no answer within 2.0 s")
     )
     assert result["route"]["model"] == "tfidf" and result["degraded"]
@@ -93,14 +100,14 @@ def test_the_transformer_missing_degrades_to_tfidf_and_says_why():
 
 
 def test_tfidf_missing_leaves_the_transformer_alone():
-    result = decide(policy(), ticket(), Outcome(None, "unreachable"), Outcome(answer("transformer", 0.95)))
+    result = decided(policy(), ticket(), Outcome(None, "unreachable"), Outcome(answer("transformer", 0.95)))
     assert result["route"]["model"] == "transformer" and result["route"]["reasons"] == ["tfidf_unavailable"]
     assert result["degraded"] and result["route"]["tfidf_confidence"] is None
 
 
 def test_no_answer_at_all_is_a_lookup_error():
     with pytest.raises(LookupError):
-        decide(policy(), ticket(), Outcome(None, "down"), Outcome(None, "down"))
+        decided(policy(), ticket(), Outcome(None, "down"), Outcome(None, "down"))
 
 
 class RecordingBackend:
@@ -121,11 +128,18 @@ class RecordingBackend:
         }
 
 
+def agent_over(backends: dict, folder) -> Agent:
+    """An agent in front of in-process backends, routing by ``policy()``."""
+    policy().write(folder)
+    metrics = AgentMetrics()
+    holder = PolicyHolder(folder / "policy.json", backends, metrics)
+    holder.load()
+    return Agent(Scrubber(), backends, metrics, holder)
+
+
 def test_only_scrubbed_text_reaches_a_backend(tmp_path):
-    policy().write(tmp_path)
     backends = {"tfidf": RecordingBackend("tfidf", 0.6), "transformer": RecordingBackend("transformer", 0.9)}
-    agent = Agent(Scrubber(), backends, AgentMetrics(), tmp_path / "policy.json")
-    agent.load_policy()
+    agent = agent_over(backends, tmp_path)
     raw = "mail jane.doe@corp.example.com, card 4111 1111 1111 1111, my password is Hunter22!"
     one = asyncio.run(agent.one(raw, "r1"))
     batch = asyncio.run(agent.batch([raw, "my screen is broken"], "r2"))
@@ -140,7 +154,38 @@ def test_only_scrubbed_text_reaches_a_backend(tmp_path):
 def test_a_batch_names_its_one_model_or_the_ensemble():
     from callcenterai.agent.decisions import batch_ref
 
-    alone = decide(policy(), ticket(), Outcome(answer("tfidf", 0.9)), None)
-    both = decide(policy(), ticket(), Outcome(answer("tfidf", 0.6)), Outcome(answer("transformer", 0.2)))
+    alone = decided(policy(), ticket(), Outcome(answer("tfidf", 0.9)), None)
+    both = decided(policy(), ticket(), Outcome(answer("tfidf", 0.6)), Outcome(answer("transformer", 0.2)))
     assert batch_ref([alone, alone]) == alone["model"]
     assert batch_ref([alone, both])["kind"] == "ensemble"
+
+
+def test_decide_routes_by_the_reasons_it_is_given():
+    """The agent works the reasons out once and passes them on: decide() does not redo them."""
+    sure, short = Outcome(answer("tfidf", 0.9)), ticket(words=10)
+    result = decide(policy(), short, sure, Outcome(None, "down"), ["long"])
+    assert result["route"]["reasons"] == ["long"] and "although long" in result["degraded_reason"]
+    assert decide(policy(), short, sure, None, [])["route"]["reasons"] == ["confident"]
+
+
+@pytest.mark.parametrize("tfidf_access", [0.9, 0.6])  # sure: TF-IDF alone; unsure: both asked
+def test_the_agent_works_out_each_tickets_reasons_once(tmp_path, monkeypatch, tfidf_access):
+    judged = []  # one entry each time length and language are weighed against the policy
+    for method in ("transformer_reasons", "ticket_reasons"):
+        original = getattr(RoutingPolicy, method, None)
+
+        def counted(self, *args, _original=original, **kwargs):
+            judged.append(args)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(RoutingPolicy, method, counted, raising=False)
+    backends = {
+        "tfidf": RecordingBackend("tfidf", tfidf_access),
+        "transformer": RecordingBackend("transformer", 0.9),
+    }
+    agent = agent_over(backends, tmp_path)
+    long_ticket = " ".join(["printer"] * 60)  # over the 50-word limit: both models from the start
+    asyncio.run(agent.one("my screen is broken", "r1"))
+    asyncio.run(agent.one(long_ticket, "r2"))
+    asyncio.run(agent.batch(["my screen is broken", long_ticket], "r3"))
+    assert len(judged) == 4

@@ -1,0 +1,60 @@
+"""What the server checks of a session on every request: its age, a sign-out, a removed reviewer.
+
+The session is a signed cookie, not a server record: on its own, a copy of it
+stays valid after a sign-out and every response extends its life. So each
+session carries an id and the time it began (stamped when it is first
+written), and a session is refused, and the request treated as a new visitor's,
+once it is ``max_age`` seconds old however active it has been, once it was
+signed out (its id revoked here), or once its reviewer is no longer in the
+reviewers file or has a new password. Revocations live in process memory until
+the session would have expired anyway: a restart forgets them, and the
+absolute lifetime still ends such a session.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Callable, Mapping, MutableMapping
+
+from callcenterai.web.accounts import ReviewerFile
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class SessionRules:
+    def __init__(self, max_age: int, reviewers: ReviewerFile, clock: Callable[[], float] = time.time):
+        self.max_age, self.reviewers, self.clock = max_age, reviewers, clock
+        self.revoked: dict[str, float] = {}  # session id -> when it would have expired
+
+    def valid(self, session: Mapping) -> bool:
+        issued = session.get("issued")
+        if not isinstance(issued, (int, float)) or self.clock() - issued >= self.max_age:
+            return False  # past its lifetime, or made before sessions had one
+        if session.get("sid") in self.revoked:
+            return False
+        reviewer = session.get("reviewer")
+        return reviewer is None or self.reviewers.fingerprint(reviewer) == session.get("account")
+
+    def stamp(self, session: MutableMapping) -> None:
+        """A session written for the first time gets its id and the time it began."""
+        if "sid" not in session:
+            session["sid"] = new_session_id()
+        if "issued" not in session:
+            session["issued"] = int(self.clock())
+
+    def sign_in(self, session: MutableMapping, reviewer: str) -> None:
+        """A new session (new id, CSRF token and lifetime) for ``reviewer``: no fixation."""
+        session.clear()
+        session.update(reviewer=reviewer, account=self.reviewers.fingerprint(reviewer))
+        self.stamp(session)
+
+    def revoke(self, session: Mapping) -> None:
+        """This session is refused from now on, wherever a copy of its cookie turns up."""
+        now = self.clock()
+        self.revoked = {sid: until for sid, until in self.revoked.items() if until > now}
+        sid, issued = session.get("sid"), session.get("issued")
+        if isinstance(sid, str) and isinstance(issued, (int, float)):
+            self.revoked[sid] = issued + self.max_age

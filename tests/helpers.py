@@ -1,0 +1,259 @@
+"""Helpers shared by the conftests and test files: running scripts and servers, fixture projects
+and stores, the services' test settings. Fixtures stay in the conftests; what they and the tests
+both call lives here, imported as ``from tests.helpers import ...``."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+from callcenterai.config import PROJECT_ROOT, TrainTfidfParams
+
+RAW_NAME = "all_tickets_processed_improved_v3.csv"
+
+
+# Scripts and processes, run as a user would.
+def run_script(
+    *args, cwd: Path = PROJECT_ROOT, env: dict | None = None, timeout: int = 600, input: str | None = None
+):
+    """Run ``python <args>`` as a user would (``input`` on its stdin); returns the CompletedProcess."""
+    full_env = {**os.environ, "DVC_NO_ANALYTICS": "1", **(env or {})}
+    full_env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + full_env.get("PATH", "")
+    return subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        input=input,
+    )
+
+
+def load_script(relative: str):
+    """A script of the project (``setup_mlops.py``, ``scripts/...``) as a module, to call its helpers."""
+    spec = importlib.util.spec_from_file_location(Path(relative).stem, PROJECT_ROOT / relative)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def dvc(folder: Path, env: dict, *args) -> str:
+    """``dvc <args>`` in a fixture project; its stdout, the test failing on a non-zero exit."""
+    result = run_script("-m", "dvc", *args, cwd=folder, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, what: str, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            pytest.fail(f"{what} did not start:\n{log_path.read_text()[-3000:]}")
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen, timeout: float) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def running_service(module: str, env: dict, log_path: Path, wait_ready: bool = True):
+    """Start ``uvicorn <module>`` on a free port; yield its URL; stop it."""
+    port = free_port()
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", module, "--host", "127.0.0.1", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env={**os.environ, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(url + ("/ready" if wait_ready else "/health"), process, log_path, module, 60)
+            yield url
+        finally:
+            _stop(process, timeout=15)
+
+
+@contextlib.contextmanager
+def running_mlflow_server(folder: Path, *extra: str, env: dict | None = None):
+    """A real `mlflow server` (through scripts/mlflow_server.py) on a free loopback port."""
+    port = free_port()
+    log_path = folder / f"server-{port}.log"
+    command = [sys.executable, "scripts/mlflow_server.py", "--port", str(port)]
+    command += [
+        "--backend-store-uri",
+        sqlite_uri(folder),
+        "--artifacts-destination",
+        str(folder / "artifacts"),
+    ]
+    path = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [*command, *extra],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PATH": path, **(env or {})},
+            start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_until_up(f"{url}/health", process, log_path, "mlflow server", 90)
+            yield url
+        finally:
+            _stop(process, timeout=20)
+
+
+# Fixture projects and MLflow stores.
+def sqlite_uri(folder: Path) -> str:
+    return f"sqlite:///{folder / 'mlflow.db'}"
+
+
+def make_pipeline_project(folder: Path, raw: pd.DataFrame, params_overrides: dict | None = None) -> Path:
+    """A runnable copy of the project (code, dvc.yaml, params) with its own raw data and git/DVC repos."""
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("callcenterai", "scripts"):
+        shutil.copytree(PROJECT_ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(PROJECT_ROOT / "dvc.yaml", folder / "dvc.yaml")
+    params = yaml.safe_load((PROJECT_ROOT / "params.yaml").read_text())
+    for dotted, value in (params_overrides or {}).items():
+        section, key = dotted.split(".")
+        params[section][key] = value
+    (folder / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (folder / "data" / "raw").mkdir(parents=True)
+    raw.to_csv(folder / "data" / "raw" / RAW_NAME, index=False)
+    shutil.copy(PROJECT_ROOT / ".gitignore", folder / ".gitignore")  # the real layout, as committed
+    git = ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid"]
+    subprocess.run(git + ["init", "-q"], cwd=folder, check=True)
+    subprocess.run([sys.executable, "-m", "dvc", "init", "-q"], cwd=folder, check=True)
+    subprocess.run(git + ["add", "-A"], cwd=folder, check=True)
+    subprocess.run(git + ["commit", "-q", "-m", "fixture"], cwd=folder, check=True)
+    return folder
+
+
+# The transformer's quick mode: a real fine-tune (torch, the packaged MiniLM) on a few hundred rows.
+QUICK_TRANSFORMER = {
+    "train_transformer.max_train_rows": 240,
+    "train_transformer.epochs": 1,
+    "train_transformer.max_length": 32,
+    "train_transformer.batch_size": 16,
+    # A model fine-tuned on 240 rows gives near-uniform probabilities, whose argmax int8
+    # rounding flips more often; the full model is held to the default 99 %.
+    "export_transformer.min_agreement": 0.9,
+    "export_transformer.max_accuracy_drop": 0.05,
+}
+QUICK_PARAMS = {"train_tfidf.calibration_folds": 3, "train_tfidf.min_df": 1, **QUICK_TRANSFORMER}
+
+GOOD = TrainTfidfParams(calibration_folds=3, min_df=1)
+# A far weaker model: what the promotion gate must stop.
+WORSE = TrainTfidfParams(calibration_folds=3, min_df=1, C=0.0005, max_features=40)
+
+
+def train_and_evaluate(folder: Path, processed: Path, params: TrainTfidfParams, tag: str) -> dict:
+    # Imported here: the stages pull in plotting and MLflow, which most tests never need.
+    from callcenterai.config import EvaluateParams
+    from callcenterai.stages.evaluate import run_evaluate
+    from callcenterai.stages.train_tfidf import run_train_tfidf
+
+    model_dir = folder / f"model_{tag}"
+    card = run_train_tfidf(processed / "train.csv", model_dir, params)
+    run_evaluate({"tfidf": model_dir}, processed / "test.csv", folder / f"eval_{tag}", EvaluateParams())
+    return {"card": card, "model_dir": model_dir}
+
+
+def build_store(folder: Path, sample_csv: Path, monkeypatch, uri: str) -> dict:
+    """Two evaluated TF-IDF runs (good, then worse) of the sample in the MLflow store at ``uri``."""
+    from callcenterai.config import PrepareParams
+    from callcenterai.stages.prepare import run_prepare
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    processed = folder / "processed"
+    run_prepare(sample_csv, processed, PrepareParams())
+    good = train_and_evaluate(folder, processed, GOOD, "good")
+    worse = train_and_evaluate(folder, processed, WORSE, "worse")
+    return {"uri": uri, "processed": processed, "good": good, "worse": worse, "folder": folder}
+
+
+# The services as the tests run them: limits, the agent's settings, a reviewer.
+API_KEY = "test-key-not-a-secret-0123456789abcdef"  # CALLCENTERAI_API_KEY wants 32 or more
+AGENT_LIMITS = {"MAX_TEXT_CHARS": "200", "MAX_BATCH_SIZE": "5", "MAX_BODY_BYTES": "1000000"}
+WEB_LIMITS = {"MAX_UPLOAD_BYTES": "200000", "MAX_UPLOAD_ROWS": "300", "MAX_TEXT_CHARS": "200"}
+REVIEWER, REVIEWER_PASSWORD = "alice", "a-test-password-not-a-secret"
+
+
+def agent_env(policy, tfidf_url: str, transformer_url: str, **extra) -> dict:
+    return {
+        "TFIDF_URL": tfidf_url,
+        "TRANSFORMER_URL": transformer_url,
+        "ROUTING_POLICY": str(policy),
+        "CALLCENTERAI_API_KEY": API_KEY,
+        "BACKEND_PROBE_SECONDS": "0.2",
+        "DATABASE_URL": "",  # no review store unless a test gives one
+        "LOG_LEVEL": "DEBUG",
+        **AGENT_LIMITS,
+        **extra,
+    }
+
+
+# The review store's content, as the agent writes it.
+REVIEW_LABELS = ["Access", "Hardware"]
+
+
+def flagged_record(label="Access", reason="low_confidence", text="mail <EMAIL> please") -> dict:
+    """One flagged ticket, as the agent hands it to the review store."""
+    return {
+        "request_id": "r1",
+        "text": text,
+        "suggested_label": label,
+        "confidence": 0.55,
+        "review_reason": reason,
+        "route_model": "ensemble",
+        "route_reasons": ["low_confidence"],
+        "probabilities": {"Access": 0.55, "Hardware": 0.45},
+        "model_probabilities": {"tfidf": {"Access": 0.6, "Hardware": 0.4}},
+        "model_versions": {"tfidf": {"name": "t", "version": "1", "kind": "tfidf"}},
+        "redacted": {"EMAIL": 1},
+    }
+
+
+def flag_ticket(web_service, text: str, label: str) -> int:
+    """A flagged ticket in the web fixture's review store, as the agent writes one; its id.
+
+    Its confidence is 0, so it heads the queue (least sure first) over what other tests flagged."""
+    from callcenterai.review.store import ReviewStore
+
+    store = ReviewStore(web_service["env"]["DATABASE_URL"])
+    store.add_flagged([{**flagged_record(label, text=text), "confidence": 0.0}])
+    return next(t.id for t in store.pending(label=label, limit=500) if t.text == text)
