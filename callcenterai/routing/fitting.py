@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from callcenterai.evaluation import coverage_at_accuracy
 from callcenterai.routing.params import FitRoutingParams
 
 # A threshold above any probability: every ticket goes to both models.
@@ -141,9 +142,4 @@ def _candidates(scores: Scores, params: FitRoutingParams):
 
 def review_threshold(confidence: np.ndarray, correct: np.ndarray, target: float) -> float:
     """The lowest confidence above which the answers are at least ``target`` accurate."""
-    order = np.argsort(-confidence, kind="stable")
-    running = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
-    ok = np.flatnonzero(running >= target)
-    if ok.size == 0:
-        return 1.0
-    return float(confidence[order][ok[-1]])
+    return coverage_at_accuracy(confidence, correct, target)["threshold"]
