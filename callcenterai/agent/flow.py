@@ -14,7 +14,7 @@ from callcenterai.agent.scrubbing import ScrubBudget, ScrubLane
 from callcenterai.errors import NotReady
 from callcenterai.pii.scrubber import Scrubbed, Scrubber
 from callcenterai.routing.policy import RoutingPolicy
-from callcenterai.text import NothingToClassify, normalize_text, nothing_to_classify
+from callcenterai.text import NOTHING_TO_CLASSIFY, NothingToClassify, normalize_text, nothing_to_classify
 
 log = logging.getLogger("callcenterai.agent")
 
@@ -57,7 +57,7 @@ class Agent:
             except NothingToClassify:
                 empty.append(position)
         if empty:
-            raise nothing_to_classify(empty)
+            raise batch_refusal(empty)
         return tickets
 
     async def _one(self, kind: str, ticket: Ticket, request_id: str) -> Outcome:
@@ -149,6 +149,14 @@ class Agent:
         deadline = self.scrub_lane.deadline()
         scrubbed = await self.scrub_lane.run(lambda: self.scrubber.scrub(text, deadline), len(text), deadline)
         return redaction_of(scrubbed)
+
+
+def batch_refusal(positions: list[int]) -> NothingToClassify:
+    """The refusal of a batch, naming each wordless ticket in words and field by field (the error
+    body's ``detail``: a caller such as the web page leaves those out and sends the rest again)."""
+    refusal = nothing_to_classify(positions)
+    refusal.detail = [{"field": f"texts.{i}", "problem": NOTHING_TO_CLASSIFY} for i in positions]
+    return refusal
 
 
 def unanswered(tfidf: Outcome, transformer: Outcome | None) -> str:

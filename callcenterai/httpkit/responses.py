@@ -83,7 +83,8 @@ def answer_to(exc: Exception) -> JSONBytes:
             message = "body could not be parsed: it is not UTF-8 encoded JSON"
         return error(exc.status_code, message, headers=getattr(exc, "headers", None))
     status = next(code for kind, code in DOMAIN_STATUS.items() if isinstance(exc, kind))
-    return error(status, str(exc))
+    # A domain error may name its fields one by one, as a validation error does (the agent's batch refusal).
+    return error(status, str(exc), getattr(exc, "detail", None))
 
 
 async def _invalid_request(request: Request, exc: RequestValidationError):

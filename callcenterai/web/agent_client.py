@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 
 from callcenterai.errors import UserError
@@ -15,9 +17,16 @@ class AgentUnavailable(UserError, RuntimeError):
 
 
 class TicketRefused(AgentUnavailable):
-    """The agent refused the ticket itself (a 422: say, nothing left to classify): the visitor's to fix."""
+    """The agent refused the ticket itself (a 422: say, nothing left to classify): the visitor's to fix.
+
+    ``rows``: of a batch, each position the refusal names (``texts.N``) with its reason; empty when
+    it names anything else (the batch as a whole, or a field that is no ticket)."""
 
     page_status = 422
+
+    def __init__(self, message: str, rows: dict[int, str] | None = None):
+        super().__init__(message)
+        self.rows = rows or {}
 
 
 class AgentClient:
@@ -32,7 +41,9 @@ class AgentClient:
         except httpx.HTTPError as exc:
             raise AgentUnavailable(f"the agent at {self.url} did not answer ({type(exc).__name__})") from None
         if response.status_code == 422:
-            raise TicketRefused(f"the agent cannot classify this: {_detail(response)}")
+            raise TicketRefused(
+                f"the agent cannot classify this: {_detail(response)}", _refused_rows(response)
+            )
         if response.status_code != 200:
             raise AgentUnavailable(f"the agent refused ({response.status_code}): {_detail(response)}")
         return response.json()
@@ -48,8 +59,23 @@ class AgentClient:
     async def score(self, texts: list[str]):
         """The answers in chunks, as they come (so a page can show progress)."""
         for start in range(0, len(texts), self.batch):
-            answer = await self._post("/predict/batch", {"texts": texts[start : start + self.batch]})
-            yield answer["predictions"]
+            yield await self._score_chunk(texts[start : start + self.batch])
+
+    async def _score_chunk(self, chunk: list[str]) -> list[dict]:
+        """One answer per ticket: the agent refuses a whole batch for any ticket it cannot classify, so
+        those it names are answered ``{"refused": reason}`` and the others are sent again without them."""
+        try:
+            return (await self._post("/predict/batch", {"texts": chunk}))["predictions"]
+        except TicketRefused as exc:
+            refused = exc.rows
+            if not refused or max(refused) >= len(chunk):
+                raise
+        kept = [i for i in range(len(chunk)) if i not in refused]
+        answers = {i: {"refused": reason} for i, reason in refused.items()}
+        if kept:  # a second refusal here is not one the agent named: it ends the job, as any other
+            scored = await self._post("/predict/batch", {"texts": [chunk[i] for i in kept]})
+            answers.update(zip(kept, scored["predictions"]))
+        return [answers[i] for i in range(len(chunk))]
 
     async def models(self) -> dict:
         try:
@@ -67,6 +93,25 @@ class AgentClient:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+TICKET_FIELD = re.compile(r"texts\.(\d+)")
+
+
+def _refused_rows(response: httpx.Response) -> dict[int, str]:
+    """The batch positions a 422 names field by field (the error shape's ``detail``: ``texts.N`` and
+    its problem); empty unless every problem it names is one ticket's."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return {}
+    rows = {}
+    for item in detail if isinstance(detail, list) else []:
+        where = TICKET_FIELD.fullmatch(str(item.get("field"))) if isinstance(item, dict) else None
+        if where is None:
+            return {}
+        rows[int(where.group(1))] = str(item.get("problem") or "refused by the agent")
+    return rows
 
 
 def _detail(response: httpx.Response) -> str:

@@ -31,6 +31,7 @@ RESULT_COLUMNS = [
     "review_reason",
     "redacted",
     "degraded",
+    "refused",
 ]
 
 
@@ -114,6 +115,9 @@ class Job:
 
 
 def result_row(number: int, answer: dict) -> dict:
+    """One ticket's row of the results; a ticket the agent refused has only its row and the reason."""
+    if "refused" in answer:
+        return {**dict.fromkeys(RESULT_COLUMNS, ""), "row": number, "refused": answer["refused"]}
     return {
         "row": number,
         "label": answer["label"],
@@ -123,6 +127,7 @@ def result_row(number: int, answer: dict) -> dict:
         "review_reason": answer.get("review_reason") or "",
         "redacted": ";".join(f"{k}={v}" for k, v in sorted(answer.get("redacted", {}).items())),
         "degraded": answer.get("degraded", False),
+        "refused": "",
     }
 
 

@@ -8,14 +8,18 @@ import asyncio
 import concurrent.futures
 import contextlib
 import functools
+import json
 import re
 import threading
 from pathlib import Path
 
 import httpx
 
+from callcenterai.agent.flow import batch_refusal
+from callcenterai.httpkit.responses import answer_to
+from callcenterai.text import wordless
 from callcenterai.web.accounts import hash_password
-from callcenterai.web.agent_client import AgentUnavailable
+from callcenterai.web.agent_client import AgentClient, AgentUnavailable
 from callcenterai.web.app import create_app
 from callcenterai.web.settings import WebSettings
 
@@ -80,10 +84,39 @@ class StandInAgent:
         return None
 
 
+class AgentOverHTTP:
+    """The agent's /predict/batch as the web interface's real client meets it: a batch holding a ticket
+    with nothing left to classify is refused whole, as the agent refuses it (a 422 in the shared error
+    shape naming each such ticket), any other is scored as ANSWER; each batch sent is kept in ``sent``."""
+
+    def __init__(self):
+        self.sent: list[list[str]] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        texts = json.loads(request.content)["texts"]
+        self.sent.append(texts)
+        empty = wordless(texts)
+        if empty:
+            refusal = answer_to(batch_refusal(empty))
+            return httpx.Response(refusal.status_code, content=refusal.body, headers=dict(refusal.headers))
+        return httpx.Response(200, json={"predictions": [ANSWER] * len(texts), "model": "stand-in"})
+
+    def client(self, batch: int) -> AgentClient:
+        return agent_client_over(self, batch)
+
+
+def agent_client_over(answer, batch: int) -> AgentClient:
+    """The web interface's agent client, in chunks of ``batch``, where ``answer`` answers each request."""
+    client = AgentClient("http://agent.test", timeout=5, batch=batch)
+    client.client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    return client
+
+
 @contextlib.asynccontextmanager
-async def serving(app):
-    """The app's start and shutdown around the block (the store migrated, batch jobs stopped)."""
-    app.state.web.agent = agent = StandInAgent()
+async def serving(app, agent=None):
+    """The app's start and shutdown around the block (the store migrated, batch jobs stopped), in front
+    of ``agent`` (a StandInAgent unless given)."""
+    app.state.web.agent = agent = agent or StandInAgent()
     async with app.router.lifespan_context(app):
         yield agent
 
