@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 
 from callcenterai.config import PROJECT_ROOT, TrainTfidfParams
+from callcenterai.routing.policy import LanguageRule, RoutingPolicy
 
 RAW_NAME = "all_tickets_processed_improved_v3.csv"
 
@@ -257,3 +258,75 @@ def flag_ticket(web_service, text: str, label: str) -> int:
     store = ReviewStore(web_service["env"]["DATABASE_URL"])
     store.add_flagged([{**flagged_record(label, text=text), "confidence": 0.0}])
     return next(t.id for t in store.pending(label=label, limit=500) if t.text == text)
+
+
+# The agent's unit tests: a routing policy over REVIEW_LABELS, and backends in process.
+def policy(**changes) -> RoutingPolicy:
+    values = dict(
+        labels=REVIEW_LABELS,
+        tfidf_threshold=0.8,
+        max_words=50,
+        transformer_weight=0.5,
+        review_threshold=0.7,
+        language=LanguageRule(languages=["en", "fr"], min_probability=0.9, min_words=3),
+        fitted_for={},
+        fitted_at="2026-12-02T00:00:00+00:00",
+        fitted_on="test",
+        target_met=True,
+        expected=dict(
+            rows=1,
+            accuracy=1,
+            macro_f1=1,
+            transformer_call_rate=0,
+            review_rate=0,
+            auto_accuracy=1,
+            always_combine_accuracy=1,
+            always_combine_macro_f1=1,
+            tfidf_accuracy=1,
+            english_misdetected_rate=0,
+        ),
+        params={},
+    )
+    return RoutingPolicy(**{**values, **changes})
+
+
+def answer(kind: str, access: float) -> dict:
+    return {
+        "label": "Access" if access >= 0.5 else "Hardware",
+        "confidence": max(access, 1 - access),
+        "probabilities": {"Access": access, "Hardware": 1 - access},
+        "model": {"name": f"callcenterai-{kind}-classifier", "version": "1", "kind": kind},
+    }
+
+
+class RecordingBackend:
+    """Stands in for a classifier service: records what it was sent."""
+
+    def __init__(self, kind, access):
+        self.kind, self.access, self.sent = kind, access, []
+
+    async def predict(self, text, request_id):
+        self.sent.append(text)
+        return answer(self.kind, self.access)
+
+    async def predict_batch(self, texts, request_id):
+        self.sent.extend(texts)
+        return {
+            "predictions": [answer(self.kind, self.access) for _ in texts],
+            "model": answer(self.kind, 1)["model"],
+        }
+
+
+def agent_over(backends: dict, folder):
+    """An agent in front of in-process backends, routing by ``policy()``."""
+    # Imported here: the scrubber loads Presidio, which every other user of this module can do without.
+    from callcenterai.agent.flow import Agent
+    from callcenterai.agent.metrics import AgentMetrics
+    from callcenterai.agent.policy_holder import PolicyHolder
+    from callcenterai.pii.scrubber import Scrubber
+
+    policy().write(folder)
+    metrics = AgentMetrics()
+    holder = PolicyHolder(folder / "policy.json", backends, metrics)
+    holder.load()
+    return Agent(Scrubber(), backends, metrics, holder)

@@ -11,52 +11,10 @@ import asyncio
 import pytest
 
 from callcenterai.agent.decisions import Outcome, Ticket, decide, needs_transformer
-from callcenterai.agent.flow import Agent
-from callcenterai.agent.metrics import AgentMetrics
-from callcenterai.agent.policy_holder import PolicyHolder
-from callcenterai.pii.scrubber import Scrubbed, Scrubber
+from callcenterai.pii.scrubber import Scrubbed
 from callcenterai.routing.language import Language
-from callcenterai.routing.policy import LanguageRule, RoutingPolicy
-
-LABELS = ["Access", "Hardware"]
-
-
-def policy(**changes) -> RoutingPolicy:
-    values = dict(
-        labels=LABELS,
-        tfidf_threshold=0.8,
-        max_words=50,
-        transformer_weight=0.5,
-        review_threshold=0.7,
-        language=LanguageRule(languages=["en", "fr"], min_probability=0.9, min_words=3),
-        fitted_for={},
-        fitted_at="2026-12-02T00:00:00+00:00",
-        fitted_on="test",
-        target_met=True,
-        expected=dict(
-            rows=1,
-            accuracy=1,
-            macro_f1=1,
-            transformer_call_rate=0,
-            review_rate=0,
-            auto_accuracy=1,
-            always_combine_accuracy=1,
-            always_combine_macro_f1=1,
-            tfidf_accuracy=1,
-            english_misdetected_rate=0,
-        ),
-        params={},
-    )
-    return RoutingPolicy(**{**values, **changes})
-
-
-def answer(kind: str, access: float) -> dict:
-    return {
-        "label": "Access" if access >= 0.5 else "Hardware",
-        "confidence": max(access, 1 - access),
-        "probabilities": {"Access": access, "Hardware": 1 - access},
-        "model": {"name": f"callcenterai-{kind}-classifier", "version": "1", "kind": kind},
-    }
+from callcenterai.routing.policy import RoutingPolicy
+from tests.helpers import RecordingBackend, agent_over, answer, policy
 
 
 def ticket(words=10, english=True) -> Ticket:
@@ -108,33 +66,6 @@ def test_tfidf_missing_leaves_the_transformer_alone():
 def test_no_answer_at_all_is_a_lookup_error():
     with pytest.raises(LookupError):
         decided(policy(), ticket(), Outcome(None, "down"), Outcome(None, "down"))
-
-
-class RecordingBackend:
-    """Stands in for a classifier service: records what it was sent."""
-
-    def __init__(self, kind, access):
-        self.kind, self.access, self.sent = kind, access, []
-
-    async def predict(self, text, request_id):
-        self.sent.append(text)
-        return answer(self.kind, self.access)
-
-    async def predict_batch(self, texts, request_id):
-        self.sent.extend(texts)
-        return {
-            "predictions": [answer(self.kind, self.access) for _ in texts],
-            "model": answer(self.kind, 1)["model"],
-        }
-
-
-def agent_over(backends: dict, folder) -> Agent:
-    """An agent in front of in-process backends, routing by ``policy()``."""
-    policy().write(folder)
-    metrics = AgentMetrics()
-    holder = PolicyHolder(folder / "policy.json", backends, metrics)
-    holder.load()
-    return Agent(Scrubber(), backends, metrics, holder)
 
 
 def test_only_scrubbed_text_reaches_a_backend(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from callcenterai.errors import BadInput
 from callcenterai.text import NOTHING_TO_CLASSIFY
-from tests.agent.test_decisions import RecordingBackend, agent_over
+from tests.helpers import RecordingBackend, agent_over
 
 EMPTY_TICKETS = {
     "only an e-mail address": "jane.doe@example.com",

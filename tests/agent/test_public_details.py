@@ -11,8 +11,7 @@ from fastapi.testclient import TestClient
 
 from callcenterai.agent.app import create_app
 from callcenterai.agent.settings import AgentSettings
-from tests.agent.test_decisions import policy
-from tests.helpers import API_KEY
+from tests.helpers import API_KEY, policy
 
 NOWHERE = "http://127.0.0.1:9"  # the discard port: nothing answers
 

@@ -21,7 +21,7 @@ from callcenterai.agent.policy_holder import PolicyHolder
 from callcenterai.agent.scrubbing import ScrubBudget, ScrubLane
 from callcenterai.agent.settings import AgentSettings
 from callcenterai.pii.scrubber import Scrubber, ScrubTimeout
-from tests.agent.test_decisions import RecordingBackend, policy
+from tests.helpers import RecordingBackend, policy
 
 LONG = "my laptop screen flickers after the update " * 100  # 4,400 characters
 SHORT = "my laptop screen flickers"

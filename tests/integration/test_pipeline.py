@@ -9,6 +9,7 @@ import subprocess
 
 import mlflow
 import pandas as pd
+import pytest
 import yaml
 
 from tests.helpers import QUICK_PARAMS, dvc, make_pipeline_project, run_script, sqlite_uri
@@ -106,6 +107,7 @@ def test_a_param_change_reruns_only_dependent_stages(project_copy):
     assert "0.5" in dvc(folder, env, "exp", "show", "--no-pager", "--csv")
 
 
+@pytest.mark.slow  # runs a pipeline or starts servers
 def test_a_failed_stage_leaves_the_previous_outputs(tmp_path, sample_frame):
     folder = make_pipeline_project(tmp_path / "p", sample_frame, QUICK_PARAMS)
     env = {"MLFLOW_TRACKING_URI": sqlite_uri(folder)}

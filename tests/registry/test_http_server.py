@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from callcenterai.config import PROJECT_ROOT
 from callcenterai.registry.loading import load_model
@@ -30,6 +31,7 @@ def test_register_promote_and_load_over_http(mlflow_server, tmp_path, sample_csv
     assert np.abs(loaded.predictor.predict_proba(texts) - local.predictor.predict_proba(texts)).max() < 1e-12
 
 
+@pytest.mark.slow  # runs a pipeline or starts servers
 def test_an_authenticated_server_refuses_anonymous_clients_and_serves_its_users(tmp_path):
     import secrets
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 import ast
 import re
 
-from tests.agent.test_decisions import policy
-from tests.helpers import run_script
+import pytest
+
+from tests.helpers import policy, run_script
 
 
+@pytest.mark.slow  # runs a pipeline or starts servers
 def test_the_tool_reports_health_both_ways_and_crafted_tickets_get_no_5xx(tmp_path):
     policy().write(tmp_path)
     result = run_script(
