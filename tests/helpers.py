@@ -330,3 +330,13 @@ def agent_over(backends: dict, folder):
     holder = PolicyHolder(folder / "policy.json", backends, metrics)
     holder.load()
     return Agent(Scrubber(), backends, metrics, holder)
+
+
+class Clock:
+    """A clock for code that takes one (``clock=``): it stands still until a test moves ``now``."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

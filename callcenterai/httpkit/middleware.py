@@ -22,6 +22,10 @@ from typing import Awaitable, Callable
 from callcenterai.httpkit.auth import client_key_refusal
 from callcenterai.httpkit.metrics import HttpMetrics
 from callcenterai.httpkit.responses import ANSWERED, answer_to, error
+from callcenterai.httpkit.schemas import CLIENT_KEY_HEADER
+
+# ASGI gives header names in lower case, as bytes.
+CLIENT_KEY_FIELD = CLIENT_KEY_HEADER.lower().encode()
 
 FastHandler = Callable[[bytes, str], Awaitable[bytes | None]]
 _DISCONNECTED = object()
@@ -59,7 +63,7 @@ class RequestMiddleware:
 
     def _header_refusal(self, scope):
         headers = dict(scope["headers"])
-        refused = client_key_refusal(headers.get(b"x-client-key"), self.client_keys)
+        refused = client_key_refusal(headers.get(CLIENT_KEY_FIELD), self.client_keys)
         if refused is not None:
             status, message = refused
             return error(status, message, headers={"WWW-Authenticate": "ApiKey"} if status == 401 else None)

@@ -7,15 +7,7 @@ import asyncio
 
 from callcenterai.agent.metrics import AgentMetrics
 from callcenterai.agent.review_writer import FlagGate, ReviewWriter
-from tests.helpers import flagged_record
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock, flagged_record
 
 
 def test_the_same_text_is_let_in_once_per_window_as_the_models_read_it():

@@ -3,14 +3,7 @@
 from __future__ import annotations
 
 from callcenterai.web.throttle import SignInThrottle, client_key
-
-
-class Clock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock
 
 
 def test_a_name_waits_after_too_many_attempts_and_may_try_again_after_the_window():
