@@ -102,13 +102,27 @@ CHROMIUM = Path("/usr/bin/chromium")
 POSTGRESQL_INITDB = "/usr/lib/postgresql/*/bin/initdb"
 # Debian package -> the command it provides; npm (run by Node.js) is needed only to install axe-core.
 NODE_PACKAGES = {"nodejs": "node", "npm": "npm"}
+# The images and stacks run for real: podman with runc builds and runs the images (no Docker
+# engine here), mmdebstrap makes their local Debian base, Prometheus scrapes the stacks.
+CONTAINER_PACKAGES = {
+    "podman": "podman",
+    "runc": "runc",
+    "mmdebstrap": "mmdebstrap",
+    "prometheus": "prometheus",
+}
+
+
+def on_path_or_sbin(command: str) -> bool:
+    """Whether ``command`` is installed; runc lives in /usr/sbin, not on every user's PATH."""
+    return bool(shutil.which(command) or shutil.which(command, path="/usr/sbin:/sbin"))
 
 
 def debian_packages_missing() -> list[str]:
     """The system packages the tests run for real: Debian's Chromium for the browser tests
     (Playwright's own browser download cannot work offline), a PostgreSQL server for the
-    review store's tests, and Node.js with npm while axe-core is still to be installed."""
-    missing = []
+    review store's tests, podman, runc, mmdebstrap and Prometheus for the images and the
+    stacks, and Node.js with npm while axe-core is still to be installed."""
+    missing = [p for p, command in CONTAINER_PACKAGES.items() if not on_path_or_sbin(command)]
     if not CHROMIUM.exists():
         missing.append("chromium")
     if not glob.glob(POSTGRESQL_INITDB):

@@ -6,6 +6,14 @@
   python scripts/mlflow_registry.py rollback [--reason "..."]
   python scripts/mlflow_registry.py archive --version N
   python scripts/mlflow_registry.py list | show N | history
+  python scripts/mlflow_registry.py policy [--test-data CSV]
+  python scripts/mlflow_registry.py publish --to URI
+
+After `production` or `rollback` the routing policy follows: the one logged for
+the versions now in production, else the pipeline's models/routing when it was
+fitted for them, else one fitted on the test split (`policy` does only this
+step). `publish` copies both production versions and their policy to another
+store, such as a stack's MLflow server (http://127.0.0.1:5000).
 
 Aliases `staging` and `production` are the source of truth; the legacy stage
 field is kept in step. Reads the `registry` section of params.yaml (gate metric
@@ -19,12 +27,18 @@ import sys
 from pathlib import Path
 
 from callcenterai.cli import ArgumentParser, UserError, parser_for, run
-from callcenterai.config import PROJECT_ROOT, RegistryParams, load_section
+from callcenterai.config import RegistryParams, load_section
 from callcenterai.kinds import KIND_NAMES
+from callcenterai.registry.policy_sync import ensure_policy
 from callcenterai.registry.promotion import KEY_METRICS, Registry
+from callcenterai.registry.publishing import publish
 from callcenterai.registry.rescoring import rescoring
+from callcenterai.registry.store import RegistryError
+from callcenterai.routing.params import FitRoutingParams
 
-DEFAULT_TEST_DATA = PROJECT_ROOT / "data" / "processed" / "test.csv"
+# Relative to the project the command runs in, as register's models/<kind> is.
+DEFAULT_TEST_DATA = Path("data") / "processed" / "test.csv"
+DEFAULT_POLICY = Path("models") / "routing"
 
 
 def _parser() -> ArgumentParser:
@@ -61,6 +75,10 @@ def _parser() -> ArgumentParser:
     show = commands.add_parser("show", parents=[common], help="everything about one version")
     show.add_argument("version")
     commands.add_parser("history", parents=[common], help="every transition, oldest first")
+    policy = commands.add_parser("policy", help="find, log or fit the routing policy for production")
+    policy.add_argument("--test-data", type=Path, default=DEFAULT_TEST_DATA, help="split to fit a policy on")
+    publish = commands.add_parser("publish", help="copy production models and policy to another store")
+    publish.add_argument("--to", required=True, dest="target", help="tracking URI of the store to publish to")
     return parser
 
 
@@ -130,9 +148,22 @@ def _history(registry: Registry) -> None:
     _print_table(rows)
 
 
+def _follow_policy(uri: str, test_data: Path, required: bool = False) -> None:
+    """The routing policy for the production versions; a promotion succeeds even when this cannot."""
+    try:
+        outcome = ensure_policy(uri, test_data, DEFAULT_POLICY, load_section("fit_routing", FitRoutingParams))
+    except RegistryError as exc:
+        if required:
+            raise
+        print(f"routing policy: not updated: {exc}")
+        return
+    stored = outcome.stored
+    print(f"routing policy: {outcome.how} (fitted at {stored.fitted_at}, run {stored.run_id})")
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    registry = Registry(args.model, params=load_section("registry", RegistryParams))
+    registry = Registry(getattr(args, "model", "tfidf"), params=load_section("registry", RegistryParams))
     if args.command == "register":
         folder = args.model_dir or Path.cwd() / registry.model_kind.folder
         if args.model_dir and not (folder / "model_card.json").is_file():
@@ -150,9 +181,16 @@ def main(argv=None) -> int:
     elif args.command == "production":
         event = registry.promote(args.version, args.force, args.reason, rescoring(args.test_data))
         print(f"{registry.name} version {event.version}: {event.source} -> production")
+        _follow_policy(registry.uri, args.test_data)
     elif args.command == "rollback":
         event = registry.rollback(args.reason)
         print(f"{registry.name} rolled back: version {event.version} is in production again")
+        _follow_policy(registry.uri, DEFAULT_TEST_DATA)
+    elif args.command == "policy":
+        _follow_policy(registry.uri, args.test_data, required=True)
+    elif args.command == "publish":
+        for line in publish(registry.uri, args.target):
+            print(line)
     elif args.command == "archive":
         event = registry.archive(args.version, args.reason)
         print(f"{registry.name} version {event.version}: {event.source} -> archived")

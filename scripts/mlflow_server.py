@@ -1,6 +1,6 @@
 """Start the MLflow UI and tracking server over the project's store (default 127.0.0.1:5000).
 
-  python scripts/mlflow_server.py [--host 127.0.0.1] [--port 5000] [--auth]
+  python scripts/mlflow_server.py [--host 127.0.0.1] [--port 5000] [--auth] [--expose-prometheus DIR]
 
 Serves the sqlite store at <project>/mlflow.db (or --backend-store-uri) with
 artifacts proxied from <project>/mlartifacts. One worker and no job runner: it
@@ -81,6 +81,8 @@ def build_command(args: argparse.Namespace) -> list[str]:
         command += ["--allowed-hosts", args.allowed_hosts]
     if args.auth:
         command += ["--app-name", "basic-auth"]
+    if args.expose_prometheus:
+        command += ["--expose-prometheus", args.expose_prometheus]
     return command
 
 
@@ -92,6 +94,12 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--artifacts-destination", default=artifact_root())
     parser.add_argument("--allowed-hosts", default="", help="extra Host headers to accept, comma-separated")
     parser.add_argument("--auth", action="store_true", help="MLflow basic-auth (users and permissions)")
+    parser.add_argument(
+        "--expose-prometheus",
+        default="",
+        metavar="DIR",
+        help="serve /metrics for Prometheus (needs prometheus-flask-exporter; DIR holds its worker files)",
+    )
     parser.add_argument(
         "--auth-db", default=str(PROJECT_ROOT / "mlflow-auth.db"), help="basic-auth user store"
     )

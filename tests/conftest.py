@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from callcenterai.config import PROJECT_ROOT
-from tests.helpers import QUICK_PARAMS, RAW_NAME, dvc, make_pipeline_project, sqlite_uri
+from tests.helpers import QUICK_PARAMS, RAW_NAME, dvc, make_pipeline_project, run_script, sqlite_uri
 
 # ../shared beside the checkout here; on GitHub the same file, pulled by DVC from the CI remote.
 SHARED_CSV = PROJECT_ROOT.parent / "shared" / "data" / RAW_NAME
@@ -48,6 +48,20 @@ def trained_project(tmp_path_factory, sample_frame):
     return folder, env
 
 
+@pytest.fixture(scope="session")
+def registry_env(trained_project):
+    """The pipeline fixture's store with its model registered and in production (version 1)."""
+    folder, env = trained_project
+    # The fixture's transformer is a 240-row quick model: production takes it only when forced.
+    forced = ["--force", "--reason", "test fixture: a quick model is all a test run can train"]
+    for kind, production in (("tfidf", ["production"]), ("transformer", ["production", *forced])):
+        for command in (["register"], production):
+            # From the fixture project, as a user would: register takes the run its models/ came from.
+            result = run_script("scripts/mlflow_registry.py", *command, "--model", kind, cwd=folder, env=env)
+            assert result.returncode == 0 or "already" in result.stderr, result.stderr
+    return env
+
+
 # Fixtures that train models, start servers or run the pipeline: a test that uses one
 # is slow, and `pytest -m "not slow"` (the edit-test lane) leaves it out.
 SLOW_FIXTURES = {
@@ -69,6 +83,13 @@ SLOW_FIXTURES = {
     "fixture_mlflow_server",
     "web_service",
     "browser_page",
+    "built_images",
+    "standin_images",
+    "compose_stack",
+    "team_postgres",
+    "team_s3",
+    "team_mlflow_server",
+    "team_production",
 }
 
 

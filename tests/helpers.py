@@ -5,6 +5,7 @@ both call lives here, imported as ``from tests.helpers import ...``."""
 from __future__ import annotations
 
 import contextlib
+import glob
 import importlib.util
 import os
 import shutil
@@ -12,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -86,31 +88,47 @@ def _stop(process: subprocess.Popen, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def running_service(module: str, env: dict, log_path: Path, wait_ready: bool = True):
-    """Start ``uvicorn <module>`` on a free port; yield its URL; stop it."""
-    port = free_port()
+def running_process(
+    command: list,
+    env: dict,
+    log_path: Path,
+    ready_url: str,
+    what: str,
+    seconds: float = 60,
+    grace: float = 20,
+):
+    """Start ``command`` in its own session (logging to ``log_path``), wait until ``ready_url``
+    answers 200, yield; then stop the whole session: SIGTERM, SIGKILL after ``grace`` seconds."""
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", module, "--host", "127.0.0.1", "--port", str(port)],
+            [str(part) for part in command],
             cwd=PROJECT_ROOT,
             env={**os.environ, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        url = f"http://127.0.0.1:{port}"
         try:
-            _wait_until_up(url + ("/ready" if wait_ready else "/health"), process, log_path, module, 60)
-            yield url
+            _wait_until_up(ready_url, process, log_path, what, seconds)
+            yield process
         finally:
-            _stop(process, timeout=15)
+            _stop(process, timeout=grace)
+
+
+@contextlib.contextmanager
+def running_service(module: str, env: dict, log_path: Path, wait_ready: bool = True):
+    """Start ``uvicorn <module>`` on a free port; yield its URL; stop it."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", module, "--host", "127.0.0.1", "--port", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with running_process(command, env, log_path, url + ("/ready" if wait_ready else "/health"), module):
+        yield url
 
 
 @contextlib.contextmanager
 def running_mlflow_server(folder: Path, *extra: str, env: dict | None = None):
     """A real `mlflow server` (through scripts/mlflow_server.py) on a free loopback port."""
     port = free_port()
-    log_path = folder / f"server-{port}.log"
     command = [sys.executable, "scripts/mlflow_server.py", "--port", str(port)]
     command += [
         "--backend-store-uri",
@@ -119,20 +137,63 @@ def running_mlflow_server(folder: Path, *extra: str, env: dict | None = None):
         str(folder / "artifacts"),
     ]
     path = str(Path(sys.executable).parent) + os.pathsep + os.environ["PATH"]
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [*command, *extra],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PATH": path, **(env or {})},
-            start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_up(f"{url}/health", process, log_path, "mlflow server", 90)
-            yield url
-        finally:
-            _stop(process, timeout=20)
+    url = f"http://127.0.0.1:{port}"
+    log_path = folder / f"server-{port}.log"
+    with running_process(
+        [*command, *extra], {"PATH": path, **(env or {})}, log_path, f"{url}/health", "mlflow server", 90
+    ):
+        yield url
+
+
+# PostgreSQL from Debian's package (the review store's and the team MLflow's database).
+POSTGRES_HINT = "install Debian's postgresql package (python setup_mlops.py does so as root)"
+
+
+def postgres_bin() -> Path:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.fail(f"these tests need a PostgreSQL server: {POSTGRES_HINT}")
+    return Path(found[-1]).parent
+
+
+def run_as_postgres(command: list, **kwargs) -> subprocess.CompletedProcess:
+    """initdb and the server refuse to run as root: as root (CI) they run as the package's
+    ``postgres`` user. Python switches user itself (no runuser or su, which need sbin on the PATH)."""
+    as_postgres = {"user": "postgres", "group": "postgres", "extra_groups": []} if os.geteuid() == 0 else {}
+    return subprocess.run([str(part) for part in command], **as_postgres, **kwargs)
+
+
+def _initdb_auth(folder: Path, password: str) -> list[str]:
+    if not password:
+        return ["--auth=trust"]
+    password_file = folder / "password"  # read by initdb, then removed
+    password_file.write_text(password, encoding="utf-8")
+    if os.geteuid() == 0:
+        shutil.chown(password_file, "postgres", "postgres")
+    return ["--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={password_file}"]
+
+
+@contextlib.contextmanager
+def running_postgres(superuser: str, port: int = 0, password: str = ""):
+    """A throwaway server; yields its folder, which holds its Unix socket (trusted: only this
+    user reaches it). With ``port`` it listens on 127.0.0.1 too, asking for ``password`` there."""
+    bindir, folder = postgres_bin(), Path(tempfile.mkdtemp(prefix="callcenterai-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    data, log = folder / "data", folder / "server.log"
+    run = {"check": True, "capture_output": True, "text": True, "timeout": 120, "cwd": folder}
+    try:
+        initdb = [bindir / "initdb", "-D", data, "-U", superuser, *_initdb_auth(folder, password)]
+        run_as_postgres([*initdb, "--no-sync"], **run)
+        (folder / "password").unlink(missing_ok=True)
+        listen = f"-c listen_addresses=127.0.0.1 -p {port}" if port else "-c listen_addresses=''"
+        options = f"-k {folder} {listen} -c fsync=off"
+        run_as_postgres([bindir / "pg_ctl", "-D", data, "-l", log, "-o", options, "-w", "start"], **run)
+        yield folder
+    finally:
+        stop = [bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"]
+        run_as_postgres(stop, capture_output=True, timeout=60, cwd=folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # Fixture projects and MLflow stores.
@@ -323,11 +384,12 @@ def agent_over(backends: dict, folder):
     from callcenterai.agent.flow import Agent
     from callcenterai.agent.metrics import AgentMetrics
     from callcenterai.agent.policy_holder import PolicyHolder
+    from callcenterai.agent.policy_source import FilePolicySource
     from callcenterai.pii.scrubber import Scrubber
 
     policy().write(folder)
     metrics = AgentMetrics()
-    holder = PolicyHolder(folder / "policy.json", backends, metrics)
+    holder = PolicyHolder(FilePolicySource(folder / "policy.json"), backends, metrics)
     holder.load()
     return Agent(Scrubber(), backends, metrics, holder)
 

@@ -16,7 +16,8 @@ from callcenterai.agent.decisions import batch_ref
 from callcenterai.agent.flow import Agent
 from callcenterai.agent.http_client import BackendClient
 from callcenterai.agent.metrics import AgentMetrics
-from callcenterai.agent.policy_holder import PolicyHolder
+from callcenterai.agent.policy_holder import PolicyHolder, follow_forever
+from callcenterai.agent.policy_source import policy_source
 from callcenterai.agent.review_writer import FlagGate, ReviewWriter
 from callcenterai.agent.schemas import (
     AgentBatchPrediction,
@@ -32,6 +33,7 @@ from callcenterai.httpkit.responses import ERRORS, JSONBytes
 from callcenterai.httpkit.schemas import request_models
 from callcenterai.pii.scrubber import Scrubber
 from callcenterai.routing.policy import PolicyError
+from callcenterai.tracking import tracking_uri
 
 JSON_PATHS = {"/predict", "/predict/batch", "/redact"}
 
@@ -95,7 +97,7 @@ def model_router(policy_holder: PolicyHolder, metrics: AgentMetrics, api_key: st
         router,
         "/admin/reload",
         api_key,
-        summary="Reload the routing policy file (and re-read both backends' model cards)",
+        summary="Reload the routing policy from its source (and re-read both backends' model cards)",
     )
     async def reload():
         holder = policy_holder
@@ -108,11 +110,16 @@ def model_router(policy_holder: PolicyHolder, metrics: AgentMetrics, api_key: st
 def lifespan_of(agent: Agent, client: BackendClient, settings: AgentSettings):
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        await agent.policy_holder.load_at_start()
         await client.open()
         backends = list(agent.backends.values())
+        # Backends first: a registry policy is chosen for the models they serve.
         await asyncio.gather(*(b.probe() for b in backends))
+        await agent.policy_holder.load_at_start()
         tasks = [asyncio.create_task(probe_forever(backends, settings.probe_seconds))]
+        if agent.policy_holder.source.follows_models:
+            tasks.append(
+                asyncio.create_task(follow_forever(agent.policy_holder, settings.policy_poll_seconds))
+            )
         if agent.reviews is not None:
             tasks.append(asyncio.create_task(agent.reviews.run()))
         yield
@@ -134,8 +141,9 @@ def create_app(settings: AgentSettings) -> FastAPI:
     reviews = None
     if settings.database_url:
         gate = FlagGate(settings.review_window_seconds, settings.review_max_new)
-        reviews = ReviewWriter(settings.database_url, metrics, gate)
-    policy_holder = PolicyHolder(settings.policy_path, backends, metrics)
+        reviews = ReviewWriter(settings.database_url, metrics, gate, settings.database_password)
+    source = policy_source(settings.policy_source, tracking_uri())
+    policy_holder = PolicyHolder(source, backends, metrics)
     scrubber = Scrubber(names=settings.pii_names)
     agent = Agent(scrubber, backends, metrics, policy_holder, reviews, settings.scrub_budget)
     text_request, batch_request = request_models(settings.max_text_chars, settings.max_batch)

@@ -1,39 +1,69 @@
-"""The routing policy the agent uses: read from its file, swapped on reload, checked against the backends.
+"""The routing policy the agent uses: read from its source, swapped on reload, checked against the backends.
 
 The policy is fitted for particular model files; each backend's model card says
 which files it serves, so whether the two match is known here, and said in
-/ready, /model and a metric.
+/ready, /model and a metric. A registry source is followed: when the backends
+start serving other models, the policy fitted for those is swapped in.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import asyncio
+import logging
 
 import anyio
 
 from callcenterai.agent.backends import Backend, none_left, refresh_cards
 from callcenterai.agent.metrics import AgentMetrics
+from callcenterai.agent.policy_source import PolicySource
 from callcenterai.errors import NotReady
 from callcenterai.routing.language import LanguageDetector
-from callcenterai.routing.policy import PolicyError, RoutingPolicy, fingerprint_of, read_policy
+from callcenterai.routing.policy import PolicyError, RoutingPolicy, fingerprint_of
+
+log = logging.getLogger(__name__)
 
 
 class PolicyHolder:
-    def __init__(self, path: Path, backends: dict[str, Backend], metrics: AgentMetrics):
-        self.path, self.backends, self.metrics = path, backends, metrics
+    def __init__(self, source: PolicySource, backends: dict[str, Backend], metrics: AgentMetrics):
+        self.source, self.backends, self.metrics = source, backends, metrics
         self.policy: RoutingPolicy | None = None
         self.detector: LanguageDetector | None = None
         self.error: str | None = "not loaded yet"  # why there is no policy
 
-    def load(self) -> tuple[RoutingPolicy, RoutingPolicy | None]:
-        """Read and swap in the policy file; raises PolicyError and keeps the old one."""
-        policy = read_policy(self.path)
+    def served(self) -> dict[str, str]:
+        """Per backend whose model card is known: the fingerprint of the files it serves."""
+        return {
+            kind: fingerprint_of(b.state.card.get("file_sha256", {}))
+            for kind, b in self.backends.items()
+            if b.state.card is not None
+        }
+
+    def load(self, exact: bool = False) -> tuple[RoutingPolicy, RoutingPolicy | None]:
+        """Read and swap in the policy; raises PolicyError and keeps the old one."""
+        served = self.served() if self.source.follows_models else {}
+        policy, previous = self.source.read(served, exact), self.policy
         rule = policy.language
         detector = LanguageDetector(tuple(rule.languages), rule.min_probability, rule.min_words)
-        previous = self.policy
         self.policy, self.detector, self.error = policy, detector, None
-        self.metrics.policy_info.info({"fitted_at": policy.fitted_at, "path": str(self.path)})
+        self.metrics.policy_info.info({"fitted_at": policy.fitted_at, "path": self.source.where})
         return policy, previous
+
+    async def follow(self) -> bool:
+        """Swap in the policy fitted for what the backends serve now, when the source has one
+        and the current policy is not it; returns whether it swapped."""
+        matches = self.matches()
+        if not self.source.follows_models:
+            return False
+        if self.policy is not None and (None in matches.values() or all(matches.values())):
+            return False  # nothing to follow, or not yet known what the backends serve
+        try:
+            policy, _ = await anyio.to_thread.run_sync(self.load, self.policy is not None)
+        except PolicyError as exc:
+            if self.policy is None:
+                self.error = str(exc)
+            return False
+        log.info("routing policy fitted at %s swapped in for the models now served", policy.fitted_at)
+        return True
 
     def current(self) -> RoutingPolicy:
         """The policy to route a request by; NotReady (with why) while there is none."""
@@ -119,5 +149,12 @@ class PolicyHolder:
             "warnings": self.warnings(detailed),
         }
         if detailed:
-            described["policy_source"] = str(self.path)
+            described["policy_source"] = self.source.where
         return described
+
+
+async def follow_forever(holder: PolicyHolder, every: float) -> None:
+    """Keep a registry policy in step with the models the backends serve."""
+    while True:
+        await asyncio.sleep(every)
+        await holder.follow()

@@ -54,9 +54,14 @@ class FlagGate:
 
 class ReviewWriter:
     def __init__(
-        self, url: str, metrics: AgentMetrics, gate: FlagGate | None = None, max_queue: int = 10_000
+        self,
+        url: str,
+        metrics: AgentMetrics,
+        gate: FlagGate | None = None,
+        password: str | None = None,
+        max_queue: int = 10_000,
     ):
-        self.url, self.metrics, self.gate = url, metrics, gate
+        self.url, self.metrics, self.gate, self.password = url, metrics, gate, password
         self.queue: asyncio.Queue[dict] = asyncio.Queue(maxsize=max_queue)
         self.store = None  # made (and migrated) by the worker, retried until it works
 
@@ -73,7 +78,7 @@ class ReviewWriter:
         if self.store is None:
             from callcenterai.review.store import ReviewStore
 
-            store = ReviewStore(self.url)
+            store = ReviewStore(self.url, self.password)
             store.migrate()
             self.store = store
 

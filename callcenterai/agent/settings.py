@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pydantic import Field
 
 from callcenterai.agent.scrubbing import ScrubBudget
 from callcenterai.config import PROJECT_ROOT
 from callcenterai.httpkit.settings import ServiceSettings
 
-DEFAULT_POLICY = PROJECT_ROOT / "models" / "routing" / "policy.json"
+DEFAULT_POLICY = str(PROJECT_ROOT / "models" / "routing" / "policy.json")
 
 
 class AgentSettings(ServiceSettings):
@@ -19,7 +17,10 @@ class AgentSettings(ServiceSettings):
     transformer_url: str = Field(
         "http://127.0.0.1:8002", pattern=r"^https?://", validation_alias="TRANSFORMER_URL"
     )
-    policy_path: Path = Field(DEFAULT_POLICY, validation_alias="ROUTING_POLICY")
+    # A policy file, or "registry": the policy logged in MLFLOW_TRACKING_URI for the served models.
+    policy_source: str = Field(DEFAULT_POLICY, min_length=1, validation_alias="ROUTING_POLICY")
+    # How often a registry policy is checked against what the backends serve.
+    policy_poll_seconds: float = Field(30.0, gt=0, validation_alias="POLICY_POLL_SECONDS")
     # A backend call may take this long, plus the per-text allowance for a batch;
     # past it the backend is skipped until a probe finds it ready again.
     backend_timeout: float = Field(2.0, gt=0, validation_alias="BACKEND_TIMEOUT_SECONDS")
@@ -41,6 +42,8 @@ class AgentSettings(ServiceSettings):
     backend_client_key: str | None = Field(None, repr=False, validation_alias="BACKEND_CLIENT_KEY")
     # Where flagged tickets go for review (redacted); empty: nowhere.
     database_url: str = Field(f"sqlite:///{PROJECT_ROOT / 'review.db'}", validation_alias="DATABASE_URL")
+    # The review database's password (PostgreSQL), given to the driver: never inside DATABASE_URL.
+    database_password: str | None = Field(None, repr=False, validation_alias="DATABASE_PASSWORD")
     # Within a window, the same redacted ticket is stored once, and at most this many new ones.
     review_window_seconds: float = Field(3600.0, gt=0, validation_alias="REVIEW_WINDOW_SECONDS")
     review_max_new: int = Field(1000, gt=0, validation_alias="REVIEW_MAX_NEW_PER_WINDOW")

@@ -3,19 +3,39 @@
 ``ServiceSettings`` is what every service has; each service's settings add to
 it. A bad value stops the service with one line naming the variable, not a
 traceback.
+
+Any variable may also come from a file named after it in the secrets folder
+(``/run/secrets``, where compose and Kubernetes mount secrets;
+``CALLCENTERAI_SECRETS_DIR`` moves it), so a key never has to sit in the
+environment, where every process of the container and ``inspect`` can read it.
+A variable set in the environment wins over its file.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TypeVar
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 from callcenterai.errors import UserError
 
 # A key that short could be guessed by trying; `openssl rand -hex 16` makes one of this length.
 API_KEY_MIN_CHARS = 32
+DEFAULT_SECRETS_DIR = Path("/run/secrets")
+
+
+def secrets_dir() -> Path | None:
+    """The folder of secret files, or None where there is none (a plain process, most tests)."""
+    folder = Path(os.environ.get("CALLCENTERAI_SECRETS_DIR") or DEFAULT_SECRETS_DIR)
+    return folder if folder.is_dir() else None
 
 
 class SettingsError(UserError, ValueError):
@@ -33,6 +53,20 @@ class ServiceSettings(BaseSettings):
     cors_origins_csv: str = Field("", validation_alias="CORS_ORIGINS")
     # Comma-separated keys of the services allowed to send tickets (X-Client-Key); empty: anyone.
     client_keys_csv: str = Field("", repr=False, validation_alias="CLIENT_KEYS")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Looked up at each construction, not at import: the folder is mounted by the container,
+        # and a missing one is normal (pydantic-settings would warn about it).
+        secrets = SecretsSettingsSource(settings_cls, secrets_dir=secrets_dir())
+        return init_settings, env_settings, dotenv_settings, secrets
 
     @field_validator("api_key")
     @classmethod

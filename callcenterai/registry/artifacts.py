@@ -13,9 +13,13 @@ import yaml
 
 from callcenterai.errors import ModelLoadError
 from callcenterai.fileio import tree_digest
+from callcenterai.model_card import read_card
 from callcenterai.models.folder import MODEL_DIR_ARTIFACT
+from callcenterai.routing.policy import fingerprint_of
 
 DIGEST_TAG = "model_dir_sha256"
+# The fingerprint a routing policy names its models by (routing.policy.fingerprint_of).
+FINGERPRINT_TAG = "served_files_fingerprint"
 
 
 def served_folder_in(local: Path, where: str) -> Path:
@@ -33,6 +37,11 @@ def served_folder_in(local: Path, where: str) -> Path:
     if Path(local).resolve() not in folder.parents or not folder.is_dir():
         raise ModelLoadError(f"{where}: its {MODEL_DIR_ARTIFACT} artifact path {relative!r} is not inside it")
     return folder
+
+
+def served_fingerprint(folder: Path) -> str:
+    """The fingerprint of the served files in ``folder``, as a routing policy records it."""
+    return fingerprint_of(read_card(folder).file_sha256)
 
 
 def download_served_folder(artifact_uri: str, dst: Path, tracking_uri: str) -> Path:

@@ -11,7 +11,12 @@ from typing import Any
 from callcenterai.errors import UserError
 from callcenterai.fileio import tree_digest
 from callcenterai.model_card import CARD_FILE, read_card
-from callcenterai.registry.artifacts import DIGEST_TAG, download_served_folder
+from callcenterai.registry.artifacts import (
+    DIGEST_TAG,
+    FINGERPRINT_TAG,
+    download_served_folder,
+    served_fingerprint,
+)
 from callcenterai.registry.store import RegisteredModel, RegistryError, Version
 
 
@@ -93,7 +98,7 @@ def _version_tags(model: RegisteredModel, run, model_id: str) -> dict[str, str]:
     with tempfile.TemporaryDirectory() as tmp:
         location = model.artifact_location(f"models:/{model_id}")
         folder = model._call(lambda: download_served_folder(location, Path(tmp), model.uri))
-        digest = tree_digest(folder)
+        digest, fingerprint = tree_digest(folder), served_fingerprint(folder)
     tags = {
         "model_kind": model.kind,
         "params_digest": params_digest(params),
@@ -101,6 +106,7 @@ def _version_tags(model: RegisteredModel, run, model_id: str) -> dict[str, str]:
         "test_data_md5": run.data.tags.get("test_data_md5", "unknown"),
         "git_commit": run.data.tags.get("git_commit", "unknown"),
         DIGEST_TAG: digest,
+        FINGERPRINT_TAG: fingerprint,
     }
     cap = params.get("max_train_rows")
     if cap not in (None, "", "None"):

@@ -34,10 +34,13 @@ def default_url() -> str:
 
 
 class ReviewStore:
-    def __init__(self, url: str | None = None):
+    def __init__(self, url: str | None = None, password: str | None = None):
         self.url = url or default_url()
         # SQLite: wait for a writer instead of failing at once; other databases: drop dead connections.
         connect_args = {"timeout": 5} if self.url.startswith("sqlite") else {}
+        if password and not self.url.startswith("sqlite"):
+            # Given to the driver at connect time, never put in the URL (which logs and errors show).
+            connect_args["password"] = password
         self.engine = create_engine(self.url, pool_pre_ping=True, connect_args=connect_args)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 

@@ -3,7 +3,8 @@
 The file holds one ``name:hash`` per line (``scripts/add_reviewer.py`` appends
 one); no password is ever stored or logged in the clear. The web interface reads
 it again when it changes, so removing a reviewer (or changing a password) ends
-that reviewer's sessions.
+that reviewer's sessions, and a file made after the start (the first reviewer of
+a new deployment) works at the next sign-in, with no restart.
 """
 
 from __future__ import annotations
@@ -65,7 +66,11 @@ class ReviewerFile:
     def __init__(self, path: Path | None):
         self.path = None if path is None else Path(path)
         self._stamp = self._stat()
-        self._reviewers = read_reviewers(self.path)  # a bad file at start stops the service
+        if self.path is not None and not self.path.exists():
+            log.warning("REVIEWERS_FILE %s does not exist yet: nobody can sign in until it does", self.path)
+            self._reviewers: dict[str, str] = {}
+        else:
+            self._reviewers = read_reviewers(self.path)  # a bad file at start stops the service
 
     def current(self) -> dict[str, str]:
         stamp = self._stat()
@@ -77,6 +82,9 @@ class ReviewerFile:
                 log.warning("reviewers file unusable, nobody can review: %s", exc)
                 self._reviewers = {}
         return self._reviewers
+
+    def has_accounts(self) -> bool:
+        return bool(self.current())
 
     def fingerprint(self, name: str) -> str | None:
         """A short digest of the reviewer's hash, kept in the session: it changes with the password."""

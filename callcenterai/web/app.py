@@ -48,7 +48,7 @@ class WebContext:
             settings.agent_url, settings.agent_timeout, settings.agent_batch, settings.agent_client_key
         )
         self.jobs = Jobs(settings.max_running_batches, settings.max_running_batches_per_session)
-        self.store = ReviewStore(settings.database_url)
+        self.store = ReviewStore(settings.database_url, settings.database_password)
         self.reviewers = ReviewerFile(settings.reviewers_file)
         self.sessions = SessionRules(settings.session_max_age, self.reviewers)
         self.sign_ins = SignInThrottle(

@@ -25,7 +25,7 @@ def sign_in_router(web) -> APIRouter:
 
     @router.get("/login", response_class=HTMLResponse)
     async def login_page(request: Request, next: str = "/review"):
-        return render(request, "login.html", {"next": _local(next)})
+        return render(request, "login.html", {"next": _local(next), **first_reviewer_help(web)})
 
     @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
     async def login(
@@ -47,7 +47,9 @@ def sign_in_router(web) -> APIRouter:
         async with web.password_checks:
             known = await anyio.to_thread.run_sync(verify, web.reviewers.current(), name, password)
         if not known:
-            return render(request, "login.html", {**context, "error": "wrong name or password"}, 401)
+            first = first_reviewer_help(web)
+            error = "no reviewer account exists yet" if first else "wrong name or password"
+            return render(request, "login.html", {**context, **first, "error": error}, 401)
         web.sign_ins.succeeded(name, client)
         web.sessions.sign_in(request.session, name)
         return RedirectResponse(target, status_code=303)
@@ -60,6 +62,24 @@ def sign_in_router(web) -> APIRouter:
         return RedirectResponse("/login", status_code=303)
 
     return router
+
+
+def first_reviewer_help(web) -> dict:
+    """While nobody can sign in: the page says so, and how an operator makes the first account.
+
+    Once any account exists this is empty, so the page tells a visitor nothing of the
+    file or of who may sign in.
+    """
+    if web.reviewers.has_accounts():
+        return {}
+    path = web.settings.reviewers_file
+    if path is None:
+        command = "python scripts/add_reviewer.py NAME --file reviewers.txt"
+        then = "then start the web interface again with REVIEWERS_FILE set to that file"
+        return {"no_accounts": "REVIEWERS_FILE is not set", "command": command, "then": then}
+    command = f"python scripts/add_reviewer.py NAME --file {path}"
+    then = "the next sign-in reads it: no restart needed"
+    return {"no_accounts": "the reviewers file holds no usable account", "command": command, "then": then}
 
 
 def review_router(web) -> APIRouter:

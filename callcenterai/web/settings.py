@@ -19,6 +19,8 @@ class WebSettings(ServiceSettings):
     # Texts per agent call while a batch is scored: smaller shows progress more often.
     agent_batch: int = Field(200, gt=0, validation_alias="AGENT_BATCH_SIZE")
     database_url: str = Field(f"sqlite:///{PROJECT_ROOT / 'review.db'}", validation_alias="DATABASE_URL")
+    # The review database's password (PostgreSQL), given to the driver: never inside DATABASE_URL.
+    database_password: str | None = Field(None, repr=False, validation_alias="DATABASE_PASSWORD")
     # One "name:argon2-hash" per line (scripts/add_reviewer.py writes it); none: nobody can review.
     reviewers_file: Path | None = Field(None, validation_alias="REVIEWERS_FILE")
     # Signs the session cookie; unset, a random one per process (sessions end at a restart).

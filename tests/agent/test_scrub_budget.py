@@ -18,6 +18,7 @@ from callcenterai.agent.app import create_app
 from callcenterai.agent.flow import Agent
 from callcenterai.agent.metrics import AgentMetrics
 from callcenterai.agent.policy_holder import PolicyHolder
+from callcenterai.agent.policy_source import FilePolicySource
 from callcenterai.agent.scrubbing import ScrubBudget, ScrubLane
 from callcenterai.agent.settings import AgentSettings
 from callcenterai.pii.scrubber import Scrubber, ScrubTimeout
@@ -44,7 +45,7 @@ def agent_with(scrubber: Scrubber, folder, budget: ScrubBudget = ScrubBudget()) 
     policy().write(folder)
     backends = {"tfidf": RecordingBackend("tfidf", 0.9), "transformer": RecordingBackend("transformer", 0.9)}
     metrics = AgentMetrics()
-    holder = PolicyHolder(folder / "policy.json", backends, metrics)
+    holder = PolicyHolder(FilePolicySource(folder / "policy.json"), backends, metrics)
     holder.load()
     return Agent(scrubber, backends, metrics, holder, scrub_budget=budget)
 

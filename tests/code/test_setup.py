@@ -76,7 +76,9 @@ def fresh_machine(setup, tmp_path, monkeypatch, commands: set[str], root: bool) 
     monkeypatch.setattr(setup, "CHROMIUM", tmp_path / "chromium")
     monkeypatch.setattr(setup, "POSTGRESQL_INITDB", str(tmp_path / "postgresql" / "*" / "initdb"))
     monkeypatch.setattr(setup, "AXE_CORE", tmp_path / "node_modules" / "axe-core" / "axe.min.js")
-    monkeypatch.setattr(setup.shutil, "which", lambda name: f"/usr/bin/{name}" if name in commands else None)
+    monkeypatch.setattr(
+        setup.shutil, "which", lambda name, path=None: f"/usr/bin/{name}" if name in commands else None
+    )
     monkeypatch.setattr(setup.os, "geteuid", lambda: 0 if root else 1000)
     ran: list[list[str]] = []
 
@@ -96,7 +98,8 @@ def test_a_user_is_told_the_one_apt_get_command_for_every_missing_package(tmp_pa
         setup.install_test_tools()
     assert exit_.value.code == 2 and ran == []
     error = capsys.readouterr().err.strip()
-    assert "`sudo apt-get install -y chromium postgresql nodejs npm`" in error
+    wanted = "podman runc mmdebstrap prometheus chromium postgresql nodejs npm"
+    assert f"`sudo apt-get install -y {wanted}`" in error
     assert len(error.splitlines()) == 1
 
 
@@ -105,7 +108,7 @@ def test_root_installs_node_and_npm_with_the_other_packages_then_axe_core(tmp_pa
     ran = fresh_machine(setup, tmp_path, monkeypatch, {"apt-get", "node"}, root=True)
     setup.install_test_tools()
     install = next(command for command in ran if command[:2] == ["apt-get", "install"])
-    assert install[-3:] == ["chromium", "postgresql", "npm"]
+    assert install[-7:] == ["podman", "runc", "mmdebstrap", "prometheus", "chromium", "postgresql", "npm"]
     assert ran[-1][:2] == ["npm", "ci"]  # after apt-get installed npm
 
 
@@ -114,4 +117,4 @@ def test_node_is_not_asked_for_once_axe_core_is_installed(tmp_path, monkeypatch)
     fresh_machine(setup, tmp_path, monkeypatch, {"apt-get"}, root=True)
     setup.AXE_CORE.parent.mkdir(parents=True)
     setup.AXE_CORE.write_text("/* axe */")
-    assert setup.debian_packages_missing() == ["chromium", "postgresql"]
+    assert setup.debian_packages_missing() == [*setup.CONTAINER_PACKAGES, "chromium", "postgresql"]

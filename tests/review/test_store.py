@@ -11,7 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from callcenterai.review.schema import Base, FlaggedTicket, Review
@@ -168,3 +168,23 @@ def test_two_processes_migrating_a_fresh_postgresql_database_at_once_both_succee
     assert {"flagged_tickets", "reviews"} <= set(inspect(stores[0].engine).get_table_names())
     for store in stores:
         store.engine.dispose()
+
+
+class _Captured(Exception):
+    """Stops a connection attempt once the test has seen what would reach the driver."""
+
+
+@pytest.mark.parametrize("password", ["pg-secret-from-a-file", None])
+def test_the_password_reaches_the_driver_at_connect_time_never_the_url(password):
+    store = ReviewStore("postgresql+psycopg://callcenterai@review-db.invalid:5432/reviews", password)
+    seen = {}
+
+    @event.listens_for(store.engine, "do_connect")
+    def _capture(dialect, record, args, params):
+        seen.update(params)
+        raise _Captured
+
+    with pytest.raises(_Captured):
+        store.engine.connect()
+    assert seen.get("password") == password and seen["host"] == "review-db.invalid"
+    assert store.engine.url.password is None and "pg-secret" not in str(store.url)

@@ -20,20 +20,6 @@ from tests.helpers import (
 )
 
 
-@pytest.fixture(scope="session")
-def registry_env(trained_project):
-    """The pipeline fixture's store with its model registered and in production (version 1)."""
-    folder, env = trained_project
-    # The fixture's transformer is a 240-row quick model: production takes it only when forced.
-    forced = ["--force", "--reason", "test fixture: a quick model is all a test run can train"]
-    for kind, production in (("tfidf", ["production"]), ("transformer", ["production", *forced])):
-        for command in (["register"], production):
-            # From the fixture project, as a user would: register takes the run its models/ came from.
-            result = run_script("scripts/mlflow_registry.py", *command, "--model", kind, cwd=folder, env=env)
-            assert result.returncode == 0 or "already" in result.stderr, result.stderr
-    return env
-
-
 def start_classifier(kind: str, registry_env: dict, folder: Path):
     env = {
         **registry_env,
