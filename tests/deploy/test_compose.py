@@ -250,6 +250,40 @@ def test_prometheus_reports_every_target_up(compose_stack):
     assert health == {job: "up" for job in jobs}, [t.get("lastError") for t in targets]
 
 
+def _served_version(stack: ComposeStack, service: str) -> str:
+    return httpx.get(f"{stack.url(service)}/model", timeout=30).json()["version"]
+
+
+def _wait_served(stack: ComposeStack, service: str, version: str) -> str:
+    deadline = time.monotonic() + 90  # the stack's MODEL_POLL_SECONDS is 5 here
+    while (served := _served_version(stack, service)) != version and time.monotonic() < deadline:
+        time.sleep(1)
+    return served
+
+
+def test_moving_production_in_the_stacks_mlflow_reaches_the_containers_with_no_restart(compose_stack):
+    from callcenterai.registry.store import TRANSITION_PREFIX, RegisteredModel
+
+    url, env = compose_stack.url("mlflow"), {"MLFLOW_TRACKING_URI": compose_stack.url("mlflow")}
+    model = RegisteredModel("tfidf", url)
+    current = model.alias_version("production")
+    # A second version of the same files: what is tested is the alias moving, not a new model.
+    tags = {k: v for k, v in current.tags.items() if not k.startswith(TRANSITION_PREFIX)}
+    copy = model.client.create_model_version(model.name, current.source, run_id=current.run_id, tags=tags)
+    container = compose_stack.containers()["tfidf_svc"]
+    started = podman("inspect", "--format", "{{.State.StartedAt}}", container)
+
+    moved = run_script("scripts/mlflow_registry.py", "production", "--version", copy.version, env=env)
+    assert moved.returncode == 0, moved.stderr
+    assert _wait_served(compose_stack, "tfidf_svc", copy.version) == copy.version
+    back = run_script("scripts/mlflow_registry.py", "rollback", env=env)
+    assert back.returncode == 0, back.stderr
+    assert _wait_served(compose_stack, "tfidf_svc", current.version) == current.version
+    assert podman("inspect", "--format", "{{.State.StartedAt}}", container) == started  # no restart
+    models = httpx.get(f"{compose_stack.url('agent')}/model", timeout=30).json()
+    assert models["policy_matches"] == {"tfidf": True, "transformer": True}, models["warnings"]
+
+
 def test_down_leaves_no_container_network_or_volume_of_the_run(compose_stack):
     assert leftovers(compose_stack.project)["volumes"], "the run made named volumes (the check can see them)"
     assert compose_stack.compose("down", "-v", timeout=300).returncode == 0, compose_stack.log.read_text()[
