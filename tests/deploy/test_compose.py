@@ -269,7 +269,13 @@ def test_moving_production_in_the_stacks_mlflow_reaches_the_containers_with_no_r
     current = model.alias_version("production")
     # A second version of the same files: what is tested is the alias moving, not a new model.
     tags = {k: v for k, v in current.tags.items() if not k.startswith(TRANSITION_PREFIX)}
-    copy = model.client.create_model_version(model.name, current.source, run_id=current.run_id, tags=tags)
+    run = model.client.get_run(current.run_id)
+    logged = model.client.search_logged_models(
+        experiment_ids=[run.info.experiment_id], filter_string=f"source_run_id = '{current.run_id}'"
+    )
+    copy = model.client.create_model_version(
+        model.name, current.source, run_id=current.run_id, tags=tags, model_id=logged[0].model_id
+    )
     container = compose_stack.containers()["tfidf_svc"]
     started = podman("inspect", "--format", "{{.State.StartedAt}}", container)
 

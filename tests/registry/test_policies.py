@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callcenterai.agent.policy_source import RegistryPolicySource
+from callcenterai.registry.experiments import ensure_experiment
 from callcenterai.registry.policies import download_policy, find_policies, log_policy
 from callcenterai.registry.store import RegistryError
 from callcenterai.routing.policy import FittedModel, PolicyError
@@ -76,3 +77,17 @@ def test_an_unreachable_store_is_a_policy_error_that_names_it():
     source = RegistryPolicySource("http://127.0.0.1:9")  # nothing listens on the discard port
     with pytest.raises(PolicyError, match="127.0.0.1:9"):
         source.read({}, exact=False)
+
+
+def test_on_a_server_an_experiment_only_its_host_can_read_is_refused_and_a_new_one_is_proxied(
+    mlflow_server,
+):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(mlflow_server, mlflow_server)
+    # As an experiment made through the host's sqlite store before a server proxied its artifacts.
+    client.create_experiment("callcenterai-routing", artifact_location="file:///srv/host-only/mlartifacts")
+    with pytest.raises(RegistryError, match="only the host that wrote them can read"):
+        ensure_experiment(client, "callcenterai-routing", mlflow_server)
+    created = ensure_experiment(client, "callcenterai-new", mlflow_server)
+    assert client.get_experiment(created).artifact_location.startswith("mlflow-artifacts:/")
