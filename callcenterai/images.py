@@ -124,11 +124,21 @@ def build_arguments(service: str, options: BuildOptions) -> list[str]:
     return [*args, "."]
 
 
+def image_id(name: str) -> str | None:
+    found = podman("image", "inspect", "--format", "{{.Id}}", name, check=False)
+    return found.stdout.strip() if found.returncode == 0 else None
+
+
 def build_image(service: str, options: BuildOptions) -> Built:
+    name = image_name(service, options.tag)
+    replaced = image_id(name)
     started = time.monotonic()
     podman(*build_arguments(service, options), capture=options.quiet)
     seconds = time.monotonic() - started
-    name = image_name(service, options.tag)
+    if replaced and replaced != image_id(name):
+        # The image this tag named before, now untagged: removed so rebuilds do not pile up on
+        # disk. podman keeps it when a container or a cached layer still needs it.
+        podman("rmi", replaced, check=False)
     return Built(service, name, seconds, image_size(name))
 
 

@@ -3,10 +3,13 @@ the old pair's again, on a copy of the reproduced fixture project and its real M
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from callcenterai.registry.policies import find_policies
 from callcenterai.registry.policy_sync import production_versions, version_fingerprint
+from callcenterai.routing.policy import read_policy
 from tests.helpers import dvc, run_script
 
 FORCED = ["--force", "--reason", "test: a sample-trained model"]
@@ -72,3 +75,30 @@ def test_the_policy_command_says_why_it_cannot_fit_without_a_test_split(project_
     result = registry(folder, env, "policy", "--test-data", "missing.csv")
     assert result.returncode != 0
     assert "missing.csv" in result.stderr
+
+
+def registered_version(folder, env, kind: str) -> str:
+    """Register the run that made models/<kind> (or find it registered); its version number."""
+    result = registry(folder, env, "register", "--model", kind)
+    assert result.returncode == 0, result.stderr
+    return re.search(r"version (\d+)", result.stdout).group(1)
+
+
+def test_a_promotion_logs_the_policy_the_pipeline_fitted_for_the_promoted_models(project_copy):
+    from mlflow import MlflowClient
+
+    folder, env = project_copy
+    dvc(folder, env, "repro", "fit_routing")  # models/routing fitted for what models/ holds now
+    for kind in ("tfidf", "transformer"):
+        version = registered_version(folder, env, kind)
+        result = registry(folder, env, "production", "--model", kind, "--version", version, *FORCED)
+        assert result.returncode == 0 or "already in production" in result.stderr, result.stderr
+    client = MlflowClient(env["MLFLOW_TRACKING_URI"])
+    experiment = client.get_experiment_by_name("callcenterai-routing")
+    for run in client.search_runs([experiment.experiment_id]) if experiment else []:
+        client.delete_run(run.info.run_id)  # whatever earlier promotions logged
+    result = registry(folder, env, "policy")
+    assert result.returncode == 0, result.stderr
+    assert "routing policy: logged the pipeline's policy from models/routing" in result.stdout, result.stdout
+    logged = find_policies(env["MLFLOW_TRACKING_URI"], {})[0]
+    assert logged.fitted_at == read_policy(folder / "models" / "routing").fitted_at
