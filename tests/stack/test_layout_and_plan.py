@@ -3,7 +3,6 @@ started with, and what `up` prints."""
 
 from __future__ import annotations
 
-import shutil
 import stat
 import subprocess
 
@@ -94,7 +93,6 @@ def test_a_template_missing_a_service_is_refused(tmp_path):
         scrape_config(resolve_ports(), short)
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool comes with Debian's prometheus")
 @pytest.mark.parametrize("which", ["template", "written"])
 def test_prometheus_accepts_the_template_and_the_written_config(tmp_path, which):
     path = TEMPLATE if which == "template" else write_scrape_config(tmp_path / "p.yml", resolve_ports(7))
