@@ -1,6 +1,6 @@
 """The agent through the real services, side by side with its baselines, in one run.
 
-  .venv/bin/python -m benchmarks.agent_bench [--seconds 20] [--rounds 3] [--soak-seconds 60]
+  .venv/bin/python -m benchmarks.agent_bench [--seconds 20] [--rounds 3] [--soak-seconds 60] [--spool-only]
 
 Needs `wrk`, the pipeline's models/tfidf, models/transformer and models/routing.
 Starts tfidf_svc, transformer_svc, the agent and bare FastAPI proxies to tfidf_svc
@@ -12,7 +12,9 @@ as uvicorn processes on loopback. Measures:
      (scrubbed) and routed by the same policy without scrubbing;
   3. single /predict at 16 connections on TF-IDF-routed tickets, agent vs a bare proxy
      forwarding with httpx (the issue's baseline) and one forwarding with aiohttp (the agent's client);
-  4. a soak at 32 connections on every kind of ticket: errors, memory after warm-up vs end.
+  4. a soak at 32 connections on every kind of ticket: errors, memory after warm-up vs end;
+  5. the review spool on disk against the in-memory queue alone, every ticket flagged
+     (benchmarks.review_spool_bench; --spool-only runs this section alone).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
+from benchmarks.review_spool_bench import compare as compare_spool
 from benchmarks.service_bench import BENCH_KEY, LUA, rss_mb, start, stop, wrk
 from callcenterai.config import load_section
 from callcenterai.routing.params import FitRoutingParams
@@ -217,6 +220,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--soak-seconds", type=int, default=60)
+    parser.add_argument("--spool-only", action="store_true", help="section 5 alone")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed: apt-get install wrk")
@@ -235,12 +239,16 @@ def main() -> None:
     urls = (agent_url, tfidf_url, transformer_url)
     try:
         with httpx.Client(timeout=300) as client, tempfile.TemporaryDirectory() as scratch:
+            if args.spool_only:
+                compare_spool(urls[1:], texts[:1000], args.seconds, args.rounds, Path(scratch))
+                return
             batches(client, agent_url, texts[:200])  # warm-up, untimed
             always_both((tfidf_url, transformer_url), texts[:200], policy.labels)
             answers = quality(client, urls, texts, truth, held, policy)
             scrubbing(client, urls, texts, truth, policy, answers)
             throughput(urls, answers, texts, args, Path(scratch))
             soak(agent, agent_url, texts, args, Path(scratch))
+            compare_spool(urls[1:], texts[:1000], args.seconds, args.rounds, Path(scratch))
     finally:
         for process in (agent, transformer, tfidf):
             stop(process)

@@ -62,10 +62,21 @@ def registry_env(trained_project):
     return env
 
 
+@pytest.fixture(scope="session")
+def spark():
+    """One SparkSession on two local cores (a JVM) for the Spark batch-scoring tests."""
+    from callcenterai.batch.spark_scoring import spark_session
+
+    session = spark_session("local[2]", app_name="callcenterai-tests")
+    yield session
+    session.stop()
+
+
 # Fixtures that train models, start servers or run the pipeline: a test that uses one
 # is slow, and `pytest -m "not slow"` (the edit-test lane) leaves it out.
 SLOW_FIXTURES = {
     "trained_project",
+    "spark",
     "full_project",
     "store",
     "store_template",
@@ -90,10 +101,24 @@ SLOW_FIXTURES = {
     "team_s3",
     "team_mlflow_server",
     "team_production",
+    "fault_stack",
 }
+
+
+# Fixtures that read the real tickets (../shared, or data/raw pulled from the DVC remote): a test
+# that uses one, itself or through another fixture, is marked data. A fork's pull request gets no
+# secrets, so no DVC remote: CI runs `pytest -m "not data"` there (README, "CI on GitHub").
+DATA_FIXTURES = {"shared_csv"}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "data: reads the real tickets (DVC data); a fork's CI leaves it out")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if SLOW_FIXTURES & fixtures:
             item.add_marker(pytest.mark.slow)
+        if DATA_FIXTURES & fixtures:
+            item.add_marker(pytest.mark.data)

@@ -27,6 +27,7 @@ from callcenterai.agent.schemas import (
     agent_predict_request,
 )
 from callcenterai.agent.settings import AgentSettings
+from callcenterai.agent.spool import Spool
 from callcenterai.httpkit.app import admin_post, build_app, prediction_router, reload_counted
 from callcenterai.httpkit.auth import api_key_given
 from callcenterai.httpkit.responses import ERRORS, JSONBytes
@@ -123,11 +124,25 @@ def lifespan_of(agent: Agent, client: BackendClient, settings: AgentSettings):
         if agent.reviews is not None:
             tasks.append(asyncio.create_task(agent.reviews.run()))
         yield
+        if agent.reviews is not None:  # requests in flight are answered: what they flagged is queued
+            await agent.reviews.stop()
         for task in tasks:
             task.cancel()
         await client.close()
 
     return lifespan
+
+
+def review_writer_of(settings: AgentSettings, metrics: AgentMetrics) -> ReviewWriter:
+    return ReviewWriter(
+        settings.database_url,
+        metrics,
+        FlagGate(settings.review_window_seconds, settings.review_max_new),
+        settings.database_password,
+        spool=Spool(settings.spool_path) if settings.review_spool else None,
+        spool_max=settings.review_spool_max,
+        drain_seconds=settings.review_drain_seconds,
+    )
 
 
 def create_app(settings: AgentSettings) -> FastAPI:
@@ -138,10 +153,7 @@ def create_app(settings: AgentSettings) -> FastAPI:
         kind: Backend(kind, url, client, metrics, *timeouts, client_key=settings.backend_client_key)
         for kind, url in (("tfidf", settings.tfidf_url), ("transformer", settings.transformer_url))
     }
-    reviews = None
-    if settings.database_url:
-        gate = FlagGate(settings.review_window_seconds, settings.review_max_new)
-        reviews = ReviewWriter(settings.database_url, metrics, gate, settings.database_password)
+    reviews = review_writer_of(settings, metrics) if settings.database_url else None
     source = policy_source(settings.policy_source, tracking_uri())
     policy_holder = PolicyHolder(source, backends, metrics)
     scrubber = Scrubber(names=settings.pii_names)

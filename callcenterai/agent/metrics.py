@@ -39,17 +39,29 @@ class AgentMetrics(HttpMetrics):
         self.confidence = confidence_histogram(
             "callcenterai_agent_confidence", "Final confidence of each answer.", r
         )
-        self.policy_info = Info("callcenterai_agent_policy", "The routing policy in use.", registry=r)
-        self.reloads = Counter(
-            "callcenterai_agent_policy_reloads", "Policy reloads by result.", ["result"], registry=r
-        )
+        self._policy_metrics()
         self.review_store = Counter(
             "callcenterai_agent_review_store",
-            "Flagged tickets for the review store: written, error (database failed), dropped (queue full), "
-            "duplicate (the same text within the window), rate_limited (over the new tickets per window).",
+            "Flagged tickets for the review store: written, error (tickets in write attempts that failed), "
+            "dropped (queue or spool full), duplicate (the same text within the window), rate_limited "
+            "(over the new tickets per window).",
             ["result"],
             registry=r,
         )
+        self.review_spool_depth = Gauge(
+            "callcenterai_agent_review_spool_depth",
+            "Flagged tickets on disk waiting for the review store.",
+            registry=r,
+        )
+        self.review_spool_oldest = Gauge(
+            "callcenterai_agent_review_spool_oldest_seconds",
+            "How long the oldest ticket in the spool has waited; 0 when it is empty.",
+            registry=r,
+        )
+        self._scrub_metrics()
+
+    def _scrub_metrics(self) -> None:
+        r = self.registry
         self.scrub_seconds = Histogram(
             "callcenterai_agent_scrub_seconds",
             "Time to scrub one ticket.",
@@ -60,6 +72,24 @@ class AgentMetrics(HttpMetrics):
             "callcenterai_agent_scrub_timeouts",
             "Requests answered 503 because scrubbing them ran past SCRUB_BUDGET_SECONDS.",
             registry=r,
+        )
+
+    def _policy_metrics(self) -> None:
+        r = self.registry
+        self.policy_info = Info("callcenterai_agent_policy", "The routing policy in use.", registry=r)
+        # What the policy expects, beside what the agent measures (the review-rate alert compares them).
+        self.expected_review_rate = Gauge(
+            "callcenterai_agent_policy_expected_review_rate",
+            "Share of tickets the routing policy in use expects to flag for review.",
+            registry=r,
+        )
+        self.expected_transformer_rate = Gauge(
+            "callcenterai_agent_policy_expected_transformer_rate",
+            "Share of tickets the routing policy in use expects to send to the transformer.",
+            registry=r,
+        )
+        self.reloads = Counter(
+            "callcenterai_agent_policy_reloads", "Policy reloads by result.", ["result"], registry=r
         )
 
     def _backend_metrics(self) -> None:

@@ -46,6 +46,8 @@ class PolicyHolder:
         detector = LanguageDetector(tuple(rule.languages), rule.min_probability, rule.min_words)
         self.policy, self.detector, self.error = policy, detector, None
         self.metrics.policy_info.info({"fitted_at": policy.fitted_at, "path": self.source.where})
+        self.metrics.expected_review_rate.set(policy.expected.review_rate)
+        self.metrics.expected_transformer_rate.set(policy.expected.transformer_call_rate)
         return policy, previous
 
     async def follow(self) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+
+from pydantic import Field, model_validator
 
 from callcenterai.agent.scrubbing import ScrubBudget
 from callcenterai.config import PROJECT_ROOT
@@ -47,6 +49,27 @@ class AgentSettings(ServiceSettings):
     # Within a window, the same redacted ticket is stored once, and at most this many new ones.
     review_window_seconds: float = Field(3600.0, gt=0, validation_alias="REVIEW_WINDOW_SECONDS")
     review_max_new: int = Field(1000, gt=0, validation_alias="REVIEW_MAX_NEW_PER_WINDOW")
+    # Flagged tickets wait in a SQLite file until the store has them (0: in memory only, lost with
+    # the process or a failed write; kept to measure what the spool costs). Unset path: beside a
+    # SQLite store's file, so a spool is never replayed into another store; else in the project.
+    review_spool: bool = Field(True, validation_alias="REVIEW_SPOOL")
+    review_spool_path: Path | None = Field(None, validation_alias="REVIEW_SPOOL_PATH")
+    # Past this many tickets in the spool new flags are dropped and counted: a dead database cannot
+    # fill the disk.
+    review_spool_max: int = Field(100_000, gt=0, validation_alias="REVIEW_SPOOL_MAX")
+    # At shutdown, at most this long writing the spool to the store; the rest waits for the next start.
+    review_drain_seconds: float = Field(3.0, ge=0, validation_alias="REVIEW_DRAIN_SECONDS")
+
+    @model_validator(mode="after")
+    def _spool_folder_exists(self) -> AgentSettings:
+        folder = self.spool_path.parent
+        if self.review_spool and self.database_url and not folder.is_dir():
+            raise ValueError(f"REVIEW_SPOOL_PATH: the spool's folder {folder} does not exist")
+        return self
+
+    @property
+    def spool_path(self) -> Path:
+        return self.review_spool_path or spool_beside(self.database_url)
 
     @property
     def scrub_budget(self) -> ScrubBudget:
@@ -56,3 +79,13 @@ class AgentSettings(ServiceSettings):
             self.scrub_budget_per_text_seconds,
             self.scrub_workers,
         )
+
+
+def spool_beside(database_url: str) -> Path:
+    """``<name>-spool.db`` beside a SQLite store's file (``review.db``: ``review-spool.db``); for a
+    server or an in-memory database, ``review-spool.db`` in the project."""
+    path = database_url.split("?", 1)[0].removeprefix("sqlite:///")
+    if path == database_url.split("?", 1)[0] or path in ("", ":memory:"):  # not a SQLite file
+        return PROJECT_ROOT / "review-spool.db"
+    store = Path(path)
+    return store.with_name(f"{store.stem}-spool.db")

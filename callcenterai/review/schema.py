@@ -22,10 +22,15 @@ class Base(DeclarativeBase):
 
 class FlaggedTicket(Base):
     __tablename__ = "flagged_tickets"
+    # A ticket the agent delivers twice (a commit whose acknowledgement was lost) is stored once.
+    __table_args__ = (Index("uq_flagged_tickets_ticket_key", "ticket_key", unique=True),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
     request_id: Mapped[str] = mapped_column(String(64))
+    ticket_key: Mapped[str | None] = mapped_column(
+        String(32), nullable=True, doc="Random, made when the agent flagged it: nothing personal."
+    )
     text: Mapped[str] = mapped_column(Text, doc="Redacted: typed placeholders where personal data was.")
     suggested_label: Mapped[str] = mapped_column(String(100), index=True)
     confidence: Mapped[float] = mapped_column(Float, index=True)  # the queue's order: least sure first
@@ -54,3 +59,43 @@ class Review(Base):
     )
     decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
     ticket: Mapped[FlaggedTicket] = relationship(back_populates="reviews")
+
+
+class BatchJob(Base):
+    """A batch the web interface scores: its result rows (no ticket text), so any replica can show them."""
+
+    __tablename__ = "batch_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(
+        String(64), index=True, doc="The random id of the session that started it."
+    )
+    total: Mapped[int] = mapped_column(Integer)
+    rows: Mapped[list] = mapped_column(
+        JSON, doc="One result row per ticket scored so far: label, never text."
+    )
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    started_at: Mapped[float] = mapped_column(Float)
+    heartbeat_at: Mapped[float] = mapped_column(Float, doc="Last progress written by the replica scoring it.")
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True, index=True)
+
+
+class SignInAttempt(Base):
+    """One sign-in attempt not (yet) succeeded, counted per name and per client across replicas."""
+
+    __tablename__ = "sign_in_attempts"
+    __table_args__ = (Index("ix_sign_in_attempts_kind_key_at", "kind", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), doc="name or client.")
+    key: Mapped[str] = mapped_column(String(200))
+    at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class RevokedSession(Base):
+    """A signed-out session's id, until the session would have expired anyway."""
+
+    __tablename__ = "revoked_sessions"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    until: Mapped[float] = mapped_column(Float, index=True)

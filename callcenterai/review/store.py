@@ -10,12 +10,14 @@ import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import case, create_engine, func, select, text
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from callcenterai.config import PROJECT_ROOT
 from callcenterai.errors import UserError
-from callcenterai.review.schema import FlaggedTicket, Review
+from callcenterai.review.schema import FlaggedTicket, Review, utc_now
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 MIGRATION_LOCK = 0x43434149  # any constant shared by every process migrating this database
@@ -59,9 +61,23 @@ class ReviewStore:
             command.upgrade(config, "head")
 
     def add_flagged(self, records: list[dict]) -> int:
+        """Store flagged tickets in one transaction; how many were new.
+
+        A record whose ``ticket_key`` is stored already is skipped, so the agent may
+        deliver a batch again when it cannot know whether the first commit happened.
+        """
+        if not records:
+            return 0
+        now = utc_now()
+        rows = [{"ticket_key": None, "created_at": now, **record} for record in records]
+        insert = postgresql_insert if self.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = (
+            insert(FlaggedTicket)
+            .on_conflict_do_nothing(index_elements=["ticket_key"])
+            .returning(FlaggedTicket.id)
+        )
         with self.sessions.begin() as session:
-            session.add_all(FlaggedTicket(**record) for record in records)
-        return len(records)
+            return len(session.execute(statement, rows).all())
 
     def pending(
         self, label: str | None = None, reason: str | None = None, limit: int = 50

@@ -118,6 +118,7 @@ def create_app(settings: ClassifierSettings) -> FastAPI:
     holder = ModelHolder(
         settings,
         on_swap=lambda s: metrics.set_model(s.model.name, s.model.version, s.model.predictor.kind, s.source),
+        on_registry_check=metrics.set_registry_version,
     )
     predict_request, batch_request = request_models(settings.max_text_chars, settings.max_batch)
     answers = Answers(holder, metrics, kind, predict_request)

@@ -81,11 +81,20 @@ def smoke_check(model: LoadedModel, expected_labels: tuple[str, ...] | None = No
 
 
 class ModelHolder:
-    def __init__(self, settings: ClassifierSettings, on_swap: Callable[[Serving], None] | None = None):
+    """``on_swap`` hears of every model swapped in; ``on_registry_check`` of every answer the
+    registry gave on where MODEL_URI's alias points (registered name, version)."""
+
+    def __init__(
+        self,
+        settings: ClassifierSettings,
+        on_swap: Callable[[Serving], None] | None = None,
+        on_registry_check: Callable[[str, str], None] | None = None,
+    ):
         self.settings = settings
         self.current: Serving | None = None
         self.not_ready_reason = LOADING
         self._on_swap = on_swap or (lambda serving: None)
+        self._on_registry_check = on_registry_check or (lambda name, version: None)
         self._reload_lock = threading.Lock()
 
     @property
@@ -133,6 +142,8 @@ class ModelHolder:
 
     def _swap(self, serving: Serving) -> None:
         self.current = serving
+        if serving.source == "registry":  # loaded through the alias: that is where it points now
+            self._on_registry_check(serving.model.name, serving.model.version)
         # A model is hundreds of thousands of long-lived objects; freezing them keeps
         # later collections from walking them. Unfreeze first, or the model just
         # replaced would stay in the permanent generation and never be collected.
@@ -172,9 +183,11 @@ class ModelHolder:
         if not self.from_registry:
             return None
         try:
-            return resolve(self.settings.model_uri)[1].version
+            version = resolve(self.settings.model_uri)[1]
         except ModelLoadError:
             return None
+        self._on_registry_check(version.name, version.version)
+        return version.version
 
     def wants_reload(self) -> bool:
         """For the poll: no model yet, a cached copy while the registry is back, or a new version."""

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Info
+from prometheus_client import Counter, Gauge, Info
 
 from callcenterai.httpkit.metrics import HttpMetrics, confidence_histogram
+
+# Where a served model has a registered version number: the registry, or its local copy.
+REGISTERED_SOURCES = ("registry", "cache")
 
 
 class ClassifierMetrics(HttpMetrics):
@@ -26,6 +29,20 @@ class ClassifierMetrics(HttpMetrics):
         self.reloads = Counter(
             "callcenterai_model_reloads", "Model reload attempts by result.", ["result"], registry=r
         )
+        # Labelled, so that neither exists before it is set: an unlabelled gauge would say 0
+        # from the start, and the served-version alert would compare a version with that 0.
+        self.served_version = Gauge(
+            "callcenterai_model_served_version",
+            "The registered version of the model being served (not set for a model from a folder).",
+            ["name"],
+            registry=r,
+        )
+        self.registry_version = Gauge(
+            "callcenterai_model_registry_version",
+            "The version MODEL_URI's alias pointed at on the last registry check that was answered.",
+            ["name"],
+            registry=r,
+        )
         self._label_counters: dict[str, Counter] = {}
 
     def observe_prediction(self, label: str, confidence: float) -> None:
@@ -37,3 +54,8 @@ class ClassifierMetrics(HttpMetrics):
 
     def set_model(self, name: str, version: str, kind: str, source: str) -> None:
         self.model_info.info({"name": name, "version": version, "kind": kind, "source": source})
+        if source in REGISTERED_SOURCES:
+            self.served_version.labels(name=name).set(int(version))
+
+    def set_registry_version(self, name: str, version: str) -> None:
+        self.registry_version.labels(name=name).set(int(version))

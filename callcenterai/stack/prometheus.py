@@ -1,4 +1,5 @@
-"""The stack's scrape config: ``deploy/prometheus/stack.yml`` with each job pointed at the stack's port."""
+"""The stack's scrape config: ``deploy/prometheus/stack.yml`` with each job pointed at the stack's port,
+and the rule files it names (``deploy/prometheus/rules``) by absolute path."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ def scrape_config(ports: Mapping[str, int], template: Path = TEMPLATE) -> dict:
         raise StackError(f"{template}: its jobs {sorted(jobs)} must be the stack's services {sorted(ports)}")
     for name, job in jobs.items():
         job["static_configs"] = [{"targets": [f"{HOST}:{ports[name]}"]}]
+    # Prometheus reads a relative rule path from the config's folder: the copy lives elsewhere.
+    config["rule_files"] = [str(template.parent / pattern) for pattern in config.get("rule_files", [])]
     return config
 
 

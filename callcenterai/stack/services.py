@@ -89,6 +89,7 @@ def agent_spec(layout: StackLayout, secrets: dict[str, str]) -> ServiceSpec:
         "TRANSFORMER_URL": layout.url("transformer_svc"),
         "ROUTING_POLICY": layout.policy,
         "DATABASE_URL": layout.review_db_url,
+        "REVIEW_SPOOL_PATH": str(layout.state / "review-spool.db"),
         "CALLCENTERAI_API_KEY": secrets["api_key"],
         "CLIENT_KEYS": secrets["agent_client_key"],
         "BACKEND_CLIENT_KEY": secrets["backend_client_key"],

@@ -10,7 +10,8 @@ PII_NAMES (1: find person names too; needs requirements-names.txt), DATABASE_URL
 store for flagged tickets; default sqlite:///review.db in the project, empty: none), MAX_TEXT_CHARS,
 MAX_BATCH_SIZE, MAX_BODY_BYTES, CORS_ORIGINS, CLIENT_KEYS (who may send tickets; unset: anyone),
 BACKEND_CLIENT_KEY (sent to both classifiers), REVIEW_WINDOW_SECONDS and REVIEW_MAX_NEW_PER_WINDOW
-(flagged tickets stored), LOG_LEVEL.
+(flagged tickets stored), REVIEW_SPOOL, REVIEW_SPOOL_PATH, REVIEW_SPOOL_MAX and REVIEW_DRAIN_SECONDS
+(the spool on disk where flagged tickets wait for the store), LOG_LEVEL.
 """
 
 from __future__ import annotations

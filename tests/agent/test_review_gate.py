@@ -49,6 +49,6 @@ def test_the_writer_queues_what_the_gate_lets_in_and_counts_the_rest():
         return writer
 
     writer = asyncio.run(offer_all())
-    queued = [writer.queue.get_nowait()["text"] for _ in range(writer.queue.qsize())]
+    queued = [record["text"] for record in writer.queue]
     assert queued == ["junk", "printer jam"]
     assert counted(writer.metrics, "duplicate") == 2 and counted(writer.metrics, "rate_limited") == 2

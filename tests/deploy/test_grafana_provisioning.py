@@ -71,11 +71,14 @@ class PanelDatasource(Strict):
     uid: str
 
 
-class Target(Strict):
-    refId: str
+class Target(Strict):  # a Prometheus query: the keys Grafana's Prometheus query editor writes
+    refId: str = Field(pattern=r"^[A-Z]$")
     datasource: PanelDatasource
     expr: str = Field(min_length=1)
     legendFormat: str = ""
+    format: Literal["time_series", "table", "heatmap"] = "time_series"
+    instant: bool = False
+    range: bool = True
 
 
 class GridPos(Strict):
@@ -94,11 +97,20 @@ class Panel(BaseModel):  # panels carry many optional display keys: only what Gr
     targets: list[Target] = Field(min_length=1)
 
 
+class RowPanel(Strict):  # an expanded row: its panels follow it in the dashboard's list
+    id: int
+    type: Literal["row"]
+    title: str = Field(min_length=1)
+    gridPos: GridPos
+    collapsed: Literal[False]
+    panels: list = Field(max_length=0)
+
+
 class Dashboard(BaseModel):
     uid: str = Field(pattern=r"^[a-zA-Z0-9_-]{1,40}$")
     title: str = Field(min_length=1)
     schemaVersion: int = Field(ge=30)
-    panels: list[Panel] = Field(min_length=1)
+    panels: list[RowPanel | Panel] = Field(min_length=1)
 
 
 def _yaml_files(folder: str) -> list[Path]:
@@ -147,7 +159,11 @@ def test_every_dashboard_is_valid_json_with_unique_uids_and_known_datasources():
         dashboard = Dashboard(**json.loads(path.read_text()))
         assert dashboard.uid not in seen, f"{path.name}: uid {dashboard.uid} used twice"
         seen.add(dashboard.uid)
-        for panel in dashboard.panels:
+        panels = [panel for panel in dashboard.panels if isinstance(panel, Panel)]
+        assert panels, f"{path.name} has rows but no panel"
+        ids = [panel.id for panel in dashboard.panels]
+        assert len(set(ids)) == len(ids), f"{path.name}: a panel id used twice"
+        for panel in panels:
             named = {panel.datasource.uid} | {target.datasource.uid for target in panel.targets}
             assert named <= uids, f"{path.name} panel {panel.title!r} names an unprovisioned datasource"
 

@@ -111,6 +111,16 @@ def test_of_reviewers_deciding_one_ticket_at_once_one_is_recorded(store):
             session.commit()
 
 
+def test_a_ticket_delivered_again_is_stored_once_and_tickets_without_a_key_always_are(store):
+    first = [{**flagged_record(text="printer jam"), "ticket_key": "a" * 32}, flagged_record(text="no key")]
+    assert store.add_flagged(first) == 2
+    # The agent's replay after a commit whose acknowledgement it never saw, with a new ticket.
+    again = [*first, {**flagged_record(text="screen broken"), "ticket_key": "b" * 32}]
+    assert store.add_flagged(again) == 2  # "screen broken" and the second keyless ticket
+    assert sorted(t.text for t in store.pending()) == ["no key", "no key", "printer jam", "screen broken"]
+    assert store.add_flagged([]) == 0
+
+
 def test_the_migrations_make_what_the_models_describe(store):
     with store.engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
@@ -145,6 +155,28 @@ def test_decisions_made_before_the_revision_numbers_are_numbered_by_the_migratio
         rows = connection.execute(text("SELECT id, revision FROM reviews ORDER BY id")).all()
     assert [tuple(row) for row in rows] == [(3, 0), (5, 1)]
     assert store.record_review(7, "ben", "Access", REVIEW_LABELS, revision=True).revision == 2
+    store.engine.dispose()
+
+
+def test_tickets_stored_before_the_ticket_keys_stay_and_take_none(tmp_path):
+    store = ReviewStore(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")  # the schema before ticket keys
+    with store.engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO flagged_tickets (id, created_at, request_id, text, suggested_label, confidence,"
+                " review_reason, route_model, route_reasons, probabilities, model_probabilities,"
+                " model_versions, redacted) VALUES (7, '2026-01-01', 'r', 'old', 'Access', 0.5,"
+                " 'low_confidence', 'tfidf', '[]', '{}', '{}', '{}', '{}')"
+            )
+        )
+    store.migrate()
+    assert [(t.id, t.ticket_key) for t in store.pending()] == [(7, None)]
+    assert store.add_flagged([{**flagged_record(text="new"), "ticket_key": "c" * 32}] * 2) == 1
     store.engine.dispose()
 
 

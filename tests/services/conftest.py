@@ -41,7 +41,7 @@ def transformer_service(registry_env, tmp_path_factory):
 
 
 @pytest.fixture(params=["tfidf", "transformer"])
-def service(request):
+def service(request, registry_env):  # registry_env: both services need it, named so the data mark sees it
     """Each classifier service in turn: they share one contract and one serving module."""
     return request.getfixturevalue(f"{request.param}_service")
 

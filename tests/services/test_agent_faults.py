@@ -183,6 +183,7 @@ def test_a_review_store_that_is_down_never_fails_a_prediction(
         tfidf_service["url"],
         transformer_service["url"],
         DATABASE_URL=f"sqlite:///{tmp_path / 'no-such-folder' / 'review.db'}",  # SQLite cannot create it
+        REVIEW_SPOOL_PATH=str(tmp_path / "spool.db"),
     )
     errors = 'callcenterai_agent_review_store_total{result="error"}'
     with running_service("services.agent.app:app", env, tmp_path / "agent.log") as url:
