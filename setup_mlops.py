@@ -38,6 +38,10 @@ MODELS = ROOT / "models"  # what `dvc repro` left: register takes the runs that 
 REQUIREMENTS = [ROOT / "requirements.txt", ROOT / "requirements-dev.txt"]
 # Hash-pinned and installed on its own, without dependencies (see the file).
 NAMES_REQUIREMENTS = ROOT / "requirements-names.txt"
+# Test tools whose own pins clash with the product's (checkov would downgrade boto3, networkx,
+# packaging): a virtual environment of their own, beside the project's.
+TOOLS_VENV = ROOT / ".venv-tools"
+TOOLS_REQUIREMENTS = ROOT / "requirements-tools.txt"
 
 
 class OneLineErrors(argparse.ArgumentParser):
@@ -94,6 +98,7 @@ def install(dev: bool) -> None:
     run([venv_python(), "-m", "pip", "install", "--quiet", "--no-deps", "-e", "."])
     if dev:
         install_test_tools()
+        install_tools_venv()
 
 
 BROWSER_TESTS = ROOT / "tests" / "browser"
@@ -110,10 +115,15 @@ CONTAINER_PACKAGES = {
     "runc": ("runc",),
     "mmdebstrap": ("mmdebstrap",),
     "prometheus": ("prometheus", "promtool"),
+    # Spark's JVM for the batch-scoring tests (pyspark runs on Java 17 or newer).
+    "openjdk-17-jre-headless": ("java",),
+    # The load balancer in front of web and agent replicas (tests/services/test_web_replicas.py).
+    "haproxy": ("haproxy",),
 }
 # Test tools pip installs into the environment from requirements-dev.txt (podman-compose runs
-# docker-compose.yml on podman, weed is SeaweedFS's S3 server, hadolint lints the Dockerfiles).
-DEV_COMMANDS = ("podman-compose", "weed", "hadolint")
+# docker-compose.yml on podman, weed is SeaweedFS's S3 server, hadolint lints the Dockerfiles,
+# actionlint and zizmor check the GitHub workflow).
+DEV_COMMANDS = ("podman-compose", "weed", "hadolint", "actionlint", "zizmor")
 
 
 def on_path_or_sbin(command: str) -> bool:
@@ -155,6 +165,17 @@ def install_test_tools() -> None:
     absent = [command for command in DEV_COMMANDS if not (scripts / command).exists()]
     if absent:
         fail(f"{', '.join(absent)} missing from {scripts} after installing requirements-dev.txt")
+
+
+def install_tools_venv() -> None:
+    digest = hashlib.sha256(TOOLS_REQUIREMENTS.read_bytes()).hexdigest()
+    stamp = TOOLS_VENV / ".callcenterai-requirements.sha256"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    step(f"installing {TOOLS_REQUIREMENTS.name} into {TOOLS_VENV}")
+    venv.EnvBuilder(with_pip=True, clear=True).create(TOOLS_VENV)
+    run([TOOLS_VENV / "bin" / "python", "-m", "pip", "install", "--quiet", "-r", TOOLS_REQUIREMENTS])
+    stamp.write_text(digest)
 
 
 # A one-epoch model on 2,000 rows is less sure of itself than the full one, so int8

@@ -76,6 +76,7 @@ def fresh_machine(setup, tmp_path, monkeypatch, commands: set[str], root: bool) 
     monkeypatch.setattr(setup, "CHROMIUM", tmp_path / "chromium")
     monkeypatch.setattr(setup, "POSTGRESQL_INITDB", str(tmp_path / "postgresql" / "*" / "initdb"))
     monkeypatch.setattr(setup, "AXE_CORE", tmp_path / "node_modules" / "axe-core" / "axe.min.js")
+    monkeypatch.setattr(setup, "TOOLS_VENV", tmp_path / ".venv-tools")
     monkeypatch.setattr(
         setup.shutil, "which", lambda name, path=None: f"/usr/bin/{name}" if name in commands else None
     )
@@ -98,7 +99,12 @@ def test_a_user_is_told_the_one_apt_get_command_for_every_missing_package(tmp_pa
         setup.install_test_tools()
     assert exit_.value.code == 2 and ran == []
     error = capsys.readouterr().err.strip()
-    wanted = "podman runc mmdebstrap prometheus chromium postgresql nodejs npm"
+    wanted = " ".join(
+        [
+            *("podman", "runc", "mmdebstrap", "prometheus", "openjdk-17-jre-headless", "haproxy"),
+            *("chromium", "postgresql", "nodejs", "npm"),
+        ]
+    )
     assert f"`sudo apt-get install -y {wanted}`" in error
     assert len(error.splitlines()) == 1
 
@@ -108,7 +114,10 @@ def test_root_installs_node_and_npm_with_the_other_packages_then_axe_core(tmp_pa
     ran = fresh_machine(setup, tmp_path, monkeypatch, {"apt-get", "node"}, root=True)
     setup.install_test_tools()
     install = next(command for command in ran if command[:2] == ["apt-get", "install"])
-    assert install[-7:] == ["podman", "runc", "mmdebstrap", "prometheus", "chromium", "postgresql", "npm"]
+    assert install[-9:] == [
+        *("podman", "runc", "mmdebstrap", "prometheus", "openjdk-17-jre-headless", "haproxy"),
+        *("chromium", "postgresql", "npm"),
+    ]
     assert ran[-1][:2] == ["npm", "ci"]  # after apt-get installed npm
 
 

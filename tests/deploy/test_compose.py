@@ -21,6 +21,7 @@ import yaml
 
 from callcenterai.config import PROJECT_ROOT
 from callcenterai.images import BASE_IMAGE
+from callcenterai.stack.smoke import SERVICE_OPTIONS
 from tests.deploy.compose_stack import (
     PORT_VARIABLES,
     ComposeStack,
@@ -248,6 +249,35 @@ def test_prometheus_reports_every_target_up(compose_stack):
             break
         time.sleep(3)
     assert health == {job: "up" for job in jobs}, [t.get("lastError") for t in targets]
+
+
+def test_prometheus_loads_the_rules_docker_compose_mounts(compose_stack):
+    """The rules the promtool tests check are the ones the container evaluates."""
+    groups = httpx.get(f"{compose_stack.url('prometheus')}/api/v1/rules", timeout=30).json()["data"]["groups"]
+    expected = set()
+    for path in (PROJECT_ROOT / "deploy" / "prometheus" / "rules").glob("*.yml"):
+        for group in yaml.safe_load(path.read_text())["groups"]:
+            expected |= {rule.get("alert") or rule["record"] for rule in group["rules"]}
+    loaded = {rule["name"] for group in groups for rule in group["rules"]}
+    assert loaded == expected
+    assert {rule.get("health") for group in groups for rule in group["rules"]} <= {"ok", "unknown"}
+
+
+def test_the_ci_smoke_test_passes_against_the_stack(compose_stack):
+    """The staging deploy's smoke test (.github/workflows/ci.yml), rehearsed on this stack."""
+    urls = {option: compose_stack.url(service) for option, (service, _) in SERVICE_OPTIONS.items()}
+    smoke = run_script(
+        "scripts/smoke_test.py",
+        *(f"--{option}={url}" for option, url in urls.items()),
+        "--agent-key-file",
+        Path(compose_stack.variables["SECRETS_DIR"]) / "agent_client_key",
+        "--scrape-config",
+        PROJECT_ROOT / "deploy" / "prometheus" / "compose.yml",
+        "--timeout",
+        "120",
+    )
+    assert smoke.returncode == 0, smoke.stdout + smoke.stderr
+    assert "smoke test passed" in smoke.stdout
 
 
 def _served_version(stack: ComposeStack, service: str) -> str:

@@ -25,7 +25,7 @@ FUZZ_SETTINGS = settings(
 
 
 @pytest.fixture(params=["tfidf_service", "transformer_service", "agent_service"])
-def fuzzed(request):
+def fuzzed(request, registry_env):  # registry_env: every service needs it, named so the data mark sees it
     return request.getfixturevalue(request.param)
 
 
