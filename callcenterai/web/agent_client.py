@@ -13,7 +13,9 @@ from callcenterai.httpkit.schemas import CLIENT_KEY_HEADER
 class AgentUnavailable(UserError, RuntimeError):
     """The agent did not answer, or refused; the message says which and why."""
 
-    page_status = 502  # the page could not do its work: the fault is not the visitor's
+    # The page itself works: it shows the visitor that the agent did not answer and why. A 5xx
+    # here would count an agent outage twice (the agent's own ServiceDown alert says it).
+    page_status = 200
 
 
 class TicketRefused(AgentUnavailable):

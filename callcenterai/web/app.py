@@ -23,9 +23,10 @@ from callcenterai.config import LABELS
 from callcenterai.httpkit.app import build_app
 from callcenterai.httpkit.metrics import HttpMetrics
 from callcenterai.review.store import ReviewStore
+from callcenterai.review.web_state import BatchJobs, RevokedSessions, SignInAttempts
 from callcenterai.web.accounts import ReviewerFile
 from callcenterai.web.agent_client import AgentClient
-from callcenterai.web.batch import Jobs
+from callcenterai.web.batch import JobLimits, Jobs
 from callcenterai.web.forms import BodyLimit
 from callcenterai.web.pages import batch_router, models_router, page_router
 from callcenterai.web.review_pages import review_router, sign_in_router, start_of_today
@@ -47,12 +48,23 @@ class WebContext:
         self.agent = AgentClient(
             settings.agent_url, settings.agent_timeout, settings.agent_batch, settings.agent_client_key
         )
-        self.jobs = Jobs(settings.max_running_batches, settings.max_running_batches_per_session)
+        # Everything replicas must agree on lives in the review database: batch jobs, sign-in attempts,
+        # revoked sessions (review.web_state); the session itself is a cookie signed with SESSION_SECRET.
         self.store = ReviewStore(settings.database_url, settings.database_password)
+        limits = JobLimits(
+            settings.max_running_batches,
+            settings.max_running_batches_per_session,
+            settings.batch_keep_seconds,
+            settings.batch_lease_seconds,
+        )
+        self.jobs = Jobs(BatchJobs(self.store), limits)
         self.reviewers = ReviewerFile(settings.reviewers_file)
-        self.sessions = SessionRules(settings.session_max_age, self.reviewers)
+        self.sessions = SessionRules(settings.session_max_age, self.reviewers, RevokedSessions(self.store))
         self.sign_ins = SignInThrottle(
-            settings.login_max_failures, settings.login_window_seconds, settings.login_max_failures_per_client
+            SignInAttempts(self.store),
+            settings.login_max_failures,
+            settings.login_window_seconds,
+            settings.login_max_failures_per_client,
         )
         self.password_checks = asyncio.Semaphore(settings.login_max_concurrent_checks)
         self.labels = LABELS
@@ -110,7 +122,7 @@ def lifespan_of(web: WebContext):
         except Exception as exc:  # noqa: BLE001 - /ready says so; classify and batch still work
             log.warning("review store unavailable: %s", type(exc).__name__)
         yield
-        web.jobs.stop_all()
+        await web.jobs.stop_all()
         await web.agent.aclose()
 
     return lifespan

@@ -1,9 +1,12 @@
-"""Batch scoring: a CSV read under limits, scored through the agent in chunks, kept in memory.
+"""Batch scoring: a CSV read under limits, scored through the agent in chunks, results in the database.
 
-Results live only in this process (never on disk or in logs: the texts may hold
-personal data the agent has not yet seen), only for the most recent jobs, and only
-for the session that started each one. The jobs being scored are capped, overall
-and per session; a job dropped to make room is stopped, not left running.
+The tickets' texts live only in the memory of the replica scoring them (never in
+the database, on disk or in logs: they may hold personal data the agent has not
+yet seen). The review database keeps each job's result rows (row number, label,
+confidence, model, review reason, redaction counts: what the page shows and the
+CSV holds), for the session that started it only, until BATCH_KEEP_SECONDS after
+it finished (``review.web_state``). The jobs being scored are capped, overall and
+per session, across replicas.
 """
 
 from __future__ import annotations
@@ -14,11 +17,14 @@ import io
 import logging
 import time
 import uuid
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Callable
+
+import anyio
 
 from callcenterai.errors import UserError
 from callcenterai.fileio import spreadsheet_safe
+from callcenterai.review.web_state import BatchJobs
 
 log = logging.getLogger("callcenterai.web")
 TEXT_COLUMNS = ("text", "Document", "ticket")
@@ -82,35 +88,37 @@ def parse_tickets(raw: bytes, max_rows: int, max_chars: int) -> list[str]:
 
 @dataclass
 class Job:
-    texts: list[str]
-    owner: str  # the session that started it: only it may see the results
-    id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    results: list[dict] = field(default_factory=list)
-    error: str | None = None
-    started: float = field(default_factory=time.monotonic)
-    finished: float | None = None
-    task: asyncio.Task | None = field(default=None, repr=False)
+    """What a page shows of a job, as read from the review database."""
+
+    id: str
+    total: int
+    rows: list[dict]
+    error: str | None
+    started: float
+    finished: float | None
 
     @property
     def done(self) -> bool:
         return self.finished is not None
 
     @property
+    def scored(self) -> int:
+        return len(self.rows)
+
+    @property
     def progress(self) -> float:
-        return len(self.results) / len(self.texts)
+        return self.scored / self.total
 
     def seconds(self) -> float:
-        return (self.finished or time.monotonic()) - self.started
-
-    def rows(self) -> list[dict]:
-        return [result_row(number, answer) for number, answer in enumerate(self.results, 1)]
+        return (self.finished or time.time()) - self.started
 
     def csv(self) -> str:
+        """The rows in upload order; the ``row`` column joins them to the uploaded file."""
         out = io.StringIO()
-        writer = csv.DictWriter(out, RESULT_COLUMNS + ["text"], lineterminator="\n")
+        writer = csv.DictWriter(out, RESULT_COLUMNS, lineterminator="\n")
         writer.writeheader()
-        for row, text in zip(self.rows(), self.texts):
-            writer.writerow({**row, "text": spreadsheet_safe(text)})
+        for row in self.rows:
+            writer.writerow({k: spreadsheet_safe(v) if isinstance(v, str) else v for k, v in row.items()})
         return out.getvalue()
 
 
@@ -131,61 +139,90 @@ def result_row(number: int, answer: dict) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class JobLimits:
+    max_running: int
+    max_running_per_owner: int
+    keep_seconds: float = 3600.0
+    lease_seconds: float = 300.0
+
+
+ABANDONED = "the web interface replica scoring it stopped: upload the file again"
+
+
 class Jobs:
-    """The most recent jobs; older ones (and their texts) are dropped, and stopped if still running."""
+    """Jobs in the review database, so any replica shows and serves them; each is scored by the replica
+    that accepted it, which writes its rows after every chunk (its heartbeat). A job whose replica stopped
+    writing for ``lease_seconds`` (the replica died) is failed, with that reason, by whichever replica
+    looks next. Finished jobs older than ``keep_seconds`` are deleted when a new one starts."""
 
-    def __init__(self, max_running: int, max_running_per_owner: int, keep: int = 20):
-        self.max_running, self.max_running_per_owner, self.keep = max_running, max_running_per_owner, keep
-        self.jobs: OrderedDict[str, Job] = OrderedDict()
-        self.tasks: set[asyncio.Task] = set()
-
-    def running(self, owner: str | None = None) -> int:
-        return sum(not job.done and (owner is None or job.owner == owner) for job in self.jobs.values())
+    def __init__(self, store: BatchJobs, limits: JobLimits, clock: Callable[[], float] = time.time):
+        self.store, self.limits, self.clock = store, limits, clock
+        self.tasks: dict[str, asyncio.Task] = {}
 
     def check_room(self, owner: str) -> None:
         """BatchRefused when ``owner`` (a session) or everyone together has as many running as allowed."""
-        if self.running(owner) >= self.max_running_per_owner:
+        self._tidy()
+        per_owner, overall = self.limits.max_running_per_owner, self.limits.max_running
+        if self.store.running(owner) >= per_owner:
             raise BatchRefused(
-                f"this session is already scoring {self.max_running_per_owner} batch(es), the limit "
+                f"this session is already scoring {per_owner} batch(es), the limit "
                 "(MAX_RUNNING_BATCHES_PER_SESSION): wait for it to finish"
             )
-        if self.running() >= self.max_running:
+        if self.store.running() >= overall:
             raise BatchRefused(
-                f"{self.max_running} batches are being scored, the limit (MAX_RUNNING_BATCHES): "
+                f"{overall} batches are being scored, the limit (MAX_RUNNING_BATCHES): "
                 "try again when one has finished"
             )
 
-    def start(self, texts: list[str], score, owner: str) -> Job:
-        self.check_room(owner)
-        job = Job(texts, owner)
-        self.jobs[job.id] = job
-        while len(self.jobs) > self.keep:
-            _, dropped = self.jobs.popitem(last=False)
-            if dropped.task is not None:
-                dropped.task.cancel()  # its texts are gone from here: nobody could read its results
-        job.task = asyncio.create_task(self._run(job, score))
-        self.tasks.add(job.task)
-        job.task.add_done_callback(self.tasks.discard)
+    async def start(self, texts: list[str], score, owner: str) -> Job:
+        # Checked, then created: replicas starting jobs at the same moment may pass a cap by one each.
+        await anyio.to_thread.run_sync(self.check_room, owner)
+        job = Job(uuid.uuid4().hex, len(texts), [], None, self.clock(), None)
+        await anyio.to_thread.run_sync(self.store.create, job.id, owner, job.total, job.started)
+        task = asyncio.create_task(self._run(job.id, texts, score))
+        self.tasks[job.id] = task
+        task.add_done_callback(lambda _: self.tasks.pop(job.id, None))
         return job
 
-    def get(self, job_id: str, owner: str) -> Job | None:
+    async def get(self, job_id: str, owner: str) -> Job | None:
         """The job, to the session that started it only (to any other, no such job)."""
-        job = self.jobs.get(job_id)
-        return job if job is not None and job.owner == owner else None
+        return await anyio.to_thread.run_sync(self._read, job_id, owner)
 
-    def stop_all(self) -> None:
-        for task in list(self.tasks):
+    async def stop_all(self) -> None:
+        """Stop this replica's jobs; each is recorded as failed, with the reason, before this returns."""
+        tasks = list(self.tasks.values())
+        for task in tasks:
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
-    @staticmethod
-    async def _run(job: Job, score) -> None:
+    def _read(self, job_id: str, owner: str) -> Job | None:
+        now = self.clock()
+        self.store.fail_abandoned(now - self.limits.lease_seconds, now, ABANDONED)
+        row = self.store.get(job_id, owner)
+        if row is None:
+            return None
+        return Job(row.id, row.total, row.rows, row.error, row.started_at, row.finished_at)
+
+    def _tidy(self) -> None:
+        now = self.clock()
+        self.store.fail_abandoned(now - self.limits.lease_seconds, now, ABANDONED)
+        self.store.delete_finished(before=now - self.limits.keep_seconds)
+
+    async def _run(self, job_id: str, texts: list[str], score) -> None:
+        rows: list[dict] = []
+        error = None
         try:
-            async for answers in score(job.texts):
-                job.results.extend(answers)
+            async for answers in score(texts):
+                rows.extend([result_row(n, answer) for n, answer in enumerate(answers, len(rows) + 1)])
+                await anyio.to_thread.run_sync(self.store.progress, job_id, list(rows), self.clock())
         except UserError as exc:
-            job.error = str(exc)
+            error = str(exc)
+        except asyncio.CancelledError:
+            error = "the web interface stopped while scoring it: upload the file again"
+            raise
         except Exception as exc:  # noqa: BLE001 - a page polling this job must hear that it stopped
-            log.error("batch %s stopped: %s", job.id[:8], type(exc).__name__)  # never the texts
-            job.error = f"the batch stopped unexpectedly ({type(exc).__name__}, job {job.id[:8]} in the log)"
-        finally:
-            job.finished = time.monotonic()
+            log.error("batch %s stopped: %s", job_id[:8], type(exc).__name__)  # never the texts
+            error = f"the batch stopped unexpectedly ({type(exc).__name__}, job {job_id[:8]} in the log)"
+        finally:  # not awaited: a cancelled task must still record that it ended
+            self.store.finish(job_id, self.clock(), error)

@@ -61,7 +61,7 @@ def page_router(web) -> APIRouter:
             try:
                 context["answer"], context["redaction"] = await web.agent.classify(text)
                 status = 200
-            except AgentUnavailable as exc:  # 422 for the ticket itself (nothing left...), else 502
+            except AgentUnavailable as exc:  # 422 for the ticket itself (nothing left...), else the message
                 context["error"], status = str(exc), exc.page_status
         template = "_classify_result.html" if request.headers.get("hx-request") else "classify.html"
         return render(request, template, context, status)
@@ -84,13 +84,13 @@ def batch_router(web) -> APIRouter:
         upload, owner = form.get("file"), session_id(request)
         template = "_batch_job.html" if request.headers.get("hx-request") else "batch.html"
         try:
-            web.jobs.check_room(owner)  # before the file is parsed; start checks again
+            await anyio.to_thread.run_sync(web.jobs.check_room, owner)  # before parsing; start checks again
             if upload is None or isinstance(upload, str):
                 raise UploadError("choose a CSV file to upload")
             raw = await upload.read()
             limits = (web.settings.max_upload_rows, web.settings.max_text_chars)
             texts = await anyio.to_thread.run_sync(parse_tickets, raw, *limits)
-            job = web.jobs.start(texts, web.agent.score, owner)
+            job = await web.jobs.start(texts, web.agent.score, owner)
         except UploadError as exc:
             return render(request, template, {"error": str(exc)}, 422)
         except BatchRefused as exc:
@@ -103,7 +103,7 @@ def batch_router(web) -> APIRouter:
 
     @router.get("/batch/{job_id}", response_class=HTMLResponse)
     async def batch_job(request: Request, job_id: str):
-        job = web.jobs.get(job_id, session_id(request))
+        job = await web.jobs.get(job_id, session_id(request))
         if job is None:
             return render(request, "batch.html", {"error": "no such batch (it may have expired)"}, 404)
         template = "_batch_job.html" if request.headers.get("hx-request") else "batch.html"
@@ -111,7 +111,7 @@ def batch_router(web) -> APIRouter:
 
     @router.get("/batch/{job_id}/results.csv")
     async def batch_csv(request: Request, job_id: str):
-        job = web.jobs.get(job_id, session_id(request))
+        job = await web.jobs.get(job_id, session_id(request))
         if job is None or not job.done or job.error:
             return Response("no finished batch with that id\n", status_code=404, media_type="text/plain")
         headers = {"Content-Disposition": f'attachment; filename="tickets-{job_id[:8]}.csv"'}

@@ -41,23 +41,24 @@ def sign_in_router(web) -> APIRouter:
         if web.password_checks.locked():  # each check holds 64 MiB: refused, not queued, and not counted
             busy = "too many sign-ins are being checked at once (LOGIN_MAX_CONCURRENT_CHECKS)"
             return _must_wait(render, request, context, Wait(busy, 1))
-        wait = web.sign_ins.begin(name, client)  # counted before the check: parallel guesses count too
-        if wait:
-            return _must_wait(render, request, context, wait)
-        async with web.password_checks:
+        async with web.password_checks:  # not locked: taken at once, before anything else may take it
+            # Counted before the check, so parallel guesses count too; in the database every replica reads.
+            wait = await anyio.to_thread.run_sync(web.sign_ins.begin, name, client)
+            if wait:
+                return _must_wait(render, request, context, wait)
             known = await anyio.to_thread.run_sync(verify, web.reviewers.current(), name, password)
         if not known:
             first = first_reviewer_help(web)
             error = "no reviewer account exists yet" if first else "wrong name or password"
             return render(request, "login.html", {**context, **first, "error": error}, 401)
-        web.sign_ins.succeeded(name, client)
+        await anyio.to_thread.run_sync(web.sign_ins.succeeded, name, client)
         web.sessions.sign_in(request.session, name)
         return RedirectResponse(target, status_code=303)
 
     @router.post("/logout", dependencies=[Depends(check_csrf)])
     async def logout(request: Request, csrf_token: CsrfField = None):
         if "reviewer" in request.session:  # a copy of this cookie is refused from now on
-            web.sessions.revoke(request.session)
+            await anyio.to_thread.run_sync(web.sessions.revoke, request.session)
         request.session.clear()
         return RedirectResponse("/login", status_code=303)
 

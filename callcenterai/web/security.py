@@ -16,6 +16,7 @@ import hmac
 import secrets
 from typing import Annotated
 
+import anyio
 from fastapi import Form, HTTPException, Request
 
 from callcenterai.web.sessions import SessionRules, new_session_id
@@ -110,7 +111,8 @@ class SessionGuard:
         session = scope.get("session") if scope["type"] == "http" else None
         if session is None:
             return await self.app(scope, receive, send)
-        if session and not self.rules.valid(session):
+        # A database read for a reviewer's session (revoked?): off the event loop.
+        if session and not await anyio.to_thread.run_sync(self.rules.valid, session):
             session.clear()
 
         async def stamped(message):

@@ -37,6 +37,11 @@ class WebSettings(ServiceSettings):
     login_max_concurrent_checks: int = Field(4, gt=0, validation_alias="LOGIN_MAX_CONCURRENT_CHECKS")
     max_running_batches: int = Field(4, gt=0, validation_alias="MAX_RUNNING_BATCHES")
     max_running_batches_per_session: int = Field(1, gt=0, validation_alias="MAX_RUNNING_BATCHES_PER_SESSION")
+    # A finished batch's results stay in the review database this long (deleted when a new batch starts).
+    batch_keep_seconds: float = Field(3600.0, gt=0, validation_alias="BATCH_KEEP_SECONDS")
+    # A running batch with no progress written for this long is failed: the replica scoring it died.
+    # Longer than two AGENT_TIMEOUT_SECONDS (one chunk may take two agent calls).
+    batch_lease_seconds: float = Field(300.0, gt=0, validation_alias="BATCH_LEASE_SECONDS")
     # Every form but the upload; unset, room for a ticket of MAX_TEXT_CHARS however it is encoded.
     max_form_bytes: int | None = Field(None, gt=0, validation_alias="MAX_FORM_BYTES")
     # Classify and batch for signed-in reviewers only: every flagged ticket lands in the review queue.

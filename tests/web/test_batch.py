@@ -1,15 +1,19 @@
-"""Batch scoring without a server: the CSV rules, the result file, a job that fails midway and a
-job dropped to make room."""
+"""Batch scoring without a server: the CSV rules, the result file, a job that fails midway, jobs kept
+for a while, and a job whose replica died."""
 
 from __future__ import annotations
 
 import asyncio
 import csv
 import io
+from pathlib import Path
 
 import pytest
 
-from callcenterai.web.batch import Jobs, UploadError, parse_tickets
+from callcenterai.review.store import ReviewStore
+from callcenterai.review.web_state import BatchJobs
+from callcenterai.web.batch import JobLimits, Jobs, UploadError, parse_tickets
+from tests.helpers import Clock
 from tests.web.webapp import ANSWER, in_own_loop
 
 
@@ -38,68 +42,101 @@ def test_the_ticket_column_may_be_any_of_the_known_names():
     ]
 
 
-def _run(score, texts):
+def _jobs(folder: Path, clock=None, **limits) -> Jobs:
+    store = ReviewStore(f"sqlite:///{folder / 'review.db'}")
+    store.migrate()
+    return Jobs(
+        BatchJobs(store),
+        JobLimits(**{"max_running": 2, "max_running_per_owner": 2, **limits}),
+        clock or Clock(),
+    )
+
+
+def _run(folder: Path, score, texts):
     async def go():
-        jobs = Jobs(max_running=2, max_running_per_owner=2, keep=2)
-        job = jobs.start(texts, score, owner="a session")
-        while not job.done:
-            await asyncio.sleep(0.01)
-        return jobs, job
+        jobs = _jobs(folder)
+        started = await jobs.start(texts, score, owner="a session")
+        await asyncio.gather(*jobs.tasks.values(), return_exceptions=True)
+        return await jobs.get(started.id, "a session")
 
     return in_own_loop(go)
 
 
-def test_the_result_file_keeps_order_and_defuses_formulas():
+def test_the_result_file_keeps_order_and_defuses_formulas_but_holds_no_ticket_text(tmp_path):
     async def score(texts):
-        for text in texts:
+        for _ in texts:
             yield [ANSWER]
+        yield [{"refused": '=HYPERLINK("http://x")'}]
 
-    _, job = _run(score, ['=HYPERLINK("http://x")', "printer jam"])
+    job = _run(tmp_path, score, ["printer jam", "my secret text", "third"])
     rows = list(csv.DictReader(io.StringIO(job.csv())))
-    assert [row["text"] for row in rows] == ['\'=HYPERLINK("http://x")', "printer jam"]
+    assert [row["row"] for row in rows] == ["1", "2", "3", "4"] and "text" not in rows[0]
     assert rows[0]["confidence"] == "0.9123" and rows[0]["redacted"] == "EMAIL=1"
-    assert job.progress == 1 and job.error is None
+    assert rows[3]["refused"] == '\'=HYPERLINK("http://x")'
+    assert "my secret text" not in job.csv()
 
 
-def test_a_job_that_breaks_midway_is_finished_with_the_reason_not_left_polling(caplog):
+def test_a_job_that_breaks_midway_is_finished_with_the_reason_not_left_polling(tmp_path, caplog):
     async def score(texts):
         yield [ANSWER]
         raise KeyError("predictions")  # an agent answer in an unexpected shape
 
-    _, job = _run(score, ["printer jam", "my secret text"])
+    job = _run(tmp_path, score, ["printer jam", "my secret text"])
     assert job.done and "KeyError" in job.error and job.progress == 0.5
     assert "my secret text" not in caplog.text
 
 
-def test_only_the_most_recent_jobs_are_kept():
+def test_finished_jobs_are_deleted_after_the_keep_time_when_a_new_one_starts(tmp_path):
     async def score(texts):
         yield [ANSWER] * len(texts)
 
+    clock = Clock()
+
     async def go():
-        jobs = Jobs(max_running=5, max_running_per_owner=5, keep=2)
-        started = [jobs.start(["t"], score, owner="a session") for _ in range(3)]
-        await asyncio.gather(*jobs.tasks, return_exceptions=True)  # the dropped one was stopped
-        return jobs, started
+        jobs = _jobs(tmp_path, clock, keep_seconds=60)
+        old = await jobs.start(["t"], score, owner="a session")
+        await asyncio.gather(*jobs.tasks.values())
+        clock.now += 61
+        new = await jobs.start(["t"], score, owner="a session")
+        await asyncio.gather(*jobs.tasks.values())
+        return await jobs.get(old.id, "a session"), await jobs.get(new.id, "a session")
 
-    jobs, started = in_own_loop(go)
-    assert jobs.get(started[0].id, "a session") is None and jobs.get(started[2].id, "a session") is not None
+    old, new = in_own_loop(go)
+    assert old is None and new is not None and new.done
 
 
-def test_a_job_dropped_to_make_room_is_stopped_not_left_running():
+def test_a_job_whose_replica_stopped_writing_is_failed_after_the_lease(tmp_path):
     async def never_ending(texts):
         await asyncio.Event().wait()
         yield [ANSWER]
 
-    async def quick(texts):
-        yield [ANSWER] * len(texts)
+    clock = Clock()
 
     async def go():
-        jobs = Jobs(max_running=5, max_running_per_owner=5, keep=1)
-        stuck = jobs.start(["t"], never_ending, owner="a session")
-        await asyncio.sleep(0)  # it is running, waiting on the agent
-        jobs.start(["t"], quick, owner="a session")  # keep=1: the stuck job is dropped
+        dying, other = _jobs(tmp_path, clock, lease_seconds=30), _jobs(tmp_path, clock, lease_seconds=30)
+        stuck = await dying.start(["t"], never_ending, owner="a session")
         await asyncio.sleep(0.05)
-        return stuck, jobs.running()
+        before = await other.get(stuck.id, "a session")
+        clock.now += 31  # its replica has written nothing since: as if it died
+        after = await other.get(stuck.id, "a session")
+        dying.tasks[stuck.id].cancel()  # the test's own task, not a replica's
+        return before, after
+
+    before, after = in_own_loop(go)
+    assert not before.done and after.done and "replica scoring it stopped" in after.error
+
+
+def test_a_job_stopped_at_shutdown_is_finished_with_the_reason(tmp_path):
+    async def never_ending(texts):
+        await asyncio.Event().wait()
+        yield [ANSWER]
+
+    async def go():
+        jobs = _jobs(tmp_path)
+        stuck = await jobs.start(["t"], never_ending, owner="a session")
+        await asyncio.sleep(0.05)
+        await jobs.stop_all()
+        return await jobs.get(stuck.id, "a session"), jobs.store.running()
 
     stuck, running = in_own_loop(go)
-    assert stuck.task.cancelled() and stuck.done and running == 0
+    assert stuck.done and "stopped while scoring" in stuck.error and running == 0

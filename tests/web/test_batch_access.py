@@ -14,7 +14,7 @@ def test_a_batch_is_seen_and_downloaded_only_by_the_session_that_started_it(tmp_
             started = await upload(owner)
             job = started.headers["location"]
             jobs = app.state.web.jobs
-            await until(lambda: all(j.done for j in jobs.jobs.values()))
+            await until(lambda: not jobs.tasks)
             await stranger.get("/classify")  # a session of its own, with the job's URL
             return (
                 started.status_code,
@@ -42,7 +42,7 @@ def test_running_batches_are_capped_per_session_and_overall(tmp_path):
             answers = [await upload(first), await upload(first), await upload(second), await upload(third)]
             agent.hold.set()
             jobs = app.state.web.jobs
-            await until(lambda: all(j.done for j in jobs.jobs.values()))
+            await until(lambda: not jobs.tasks)
             answers.append(await upload(first))  # its first batch is done: room again
             return answers
 

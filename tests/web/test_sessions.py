@@ -112,7 +112,7 @@ def test_the_queue_batch_pages_and_downloads_are_not_stored_by_caches(tmp_path):
         async with serving(app), visitor(app) as client:
             await sign_in(client)
             job = (await upload(client)).headers["location"]
-            await until(lambda: all(j.done for j in app.state.web.jobs.jobs.values()))
+            await until(lambda: not app.state.web.jobs.tasks)
             pages = [await client.get(path) for path in ("/review", "/batch", job, job + "/results.csv")]
             return pages, await client.get("/static/style.css")
 
