@@ -68,11 +68,11 @@ def variable_problems(docs: list[dict]) -> list[str]:
 
 
 def image_problems(docs: list[dict]) -> list[str]:
-    """ghcr.io/<owner>/callcenterai-<service>:<tag>, the tag set (by the overlay) and not latest."""
+    """ghcr.io/<owner>/callcenterai/<service>:<tag> (as CI pushes it), the tag set by the overlay."""
     problems = []
     for name, deployment in of_kind(docs, "Deployment").items():
         image = container(deployment)["image"]
-        repository = rf"ghcr\.io/[a-z0-9-]+/callcenterai-{WORKLOADS[name][0]}"
+        repository = rf"ghcr\.io/[a-z0-9-]+/callcenterai/{WORKLOADS[name][0]}"
         match = re.fullmatch(rf"{repository}:(?P<tag>[\w.-]+)(@sha256:[0-9a-f]{{64}})?", image)
         if match is None or match["tag"] == "latest":
             problems.append(f"{name}: image {image}")

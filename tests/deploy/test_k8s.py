@@ -128,7 +128,7 @@ MUTATIONS = {
     "latest image": (
         "images",
         lambda docs: container(deployment(docs, "agent")).update(
-            image="ghcr.io/callcenterai/callcenterai-agent:latest"
+            image="ghcr.io/callcenterai/callcenterai/agent:latest"
         ),
     ),
     "no agent autoscaler": ("scaling", lambda docs: _drop(docs, "HorizontalPodAutoscaler", "agent")),
