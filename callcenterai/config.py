@@ -140,10 +140,31 @@ GATE_METRICS = {"macro_f1": True, "accuracy": True, "weighted_f1": True, "log_lo
 class RegistryParams(_Section):
     gate_metric: Literal[tuple(GATE_METRICS)] = "macro_f1"  # type: ignore[valid-type]
     tolerance: float = Field(0.005, ge=0.0, le=1.0)
+    # Reviewed tickets a challenger's live evidence needs before it can refuse a promotion.
+    min_reviewed_tickets: int = Field(30, ge=1)
 
     @property
     def higher_is_better(self) -> bool:
         return GATE_METRICS[self.gate_metric]
+
+
+class DriftThresholds(_Section):
+    """Per check, the score above which the window has drifted (callcenterai/monitoring/checks.py)."""
+
+    text_length: float = Field(0.15, gt=0.0)  # Wasserstein distance of word counts, in reference std
+    unknown_words: float = Field(0.02, gt=0.0, le=1.0)  # extra share of words the vocabulary lacks
+    language_mix: float = Field(0.03, gt=0.0, le=1.0)  # share of tickets whose language moved
+    label_mix: float = Field(0.08, gt=0.0, le=1.0)  # share of tickets whose predicted label moved
+    confidence: float = Field(0.1, gt=0.0, le=1.0)  # Wasserstein distance of confidences
+    text_domain: float = Field(0.55, gt=0.5, le=1.0)  # ROC AUC of Evidently's domain classifier
+
+
+class MonitorDriftParams(_Section):
+    window_size: int = Field(10000, ge=1)  # the newest answered tickets compared
+    min_window_tickets: int = Field(1000, ge=50)  # fewer: no verdict, the scores would be noise
+    reference_size: int = Field(10000, ge=100)  # training tickets sampled as the reference
+    random_state: int = 42
+    thresholds: DriftThresholds = DriftThresholds()
 
 
 Section = TypeVar("Section", bound=_Section)

@@ -2,6 +2,8 @@
 
   python scripts/mlflow_registry.py register [--run-id ID] [--model tfidf|transformer]
   python scripts/mlflow_registry.py staging [--version N]
+  python scripts/mlflow_registry.py challenger --version N [--reason "..."]
+  python scripts/mlflow_registry.py challenger --clear [--reason "..."]
   python scripts/mlflow_registry.py production [--version N] [--force --reason "..."]
   python scripts/mlflow_registry.py rollback [--reason "..."]
   python scripts/mlflow_registry.py archive --version N
@@ -15,9 +17,17 @@ fitted for them, else one fitted on the test split (`policy` does only this
 step). `publish` copies both production versions and their policy to another
 store, such as a stack's MLflow server (http://127.0.0.1:5000).
 
-Aliases `staging` and `production` are the source of truth; the legacy stage
-field is kept in step. Reads the `registry` section of params.yaml (gate metric
-and tolerance). The store is MLFLOW_TRACKING_URI, else sqlite:///<project>/mlflow.db.
+The `challenger` is the version the classifier services shadow beside
+production (same labels as production, never production itself). `production`
+of a version with live evidence (tickets shadowed to it, in the review store at
+DATABASE_URL, else the project's review.db) prints that evidence beside the
+gate's and refuses the version when reviewed tickets show it worse than
+production by more than the tolerance, once `min_reviewed_tickets` are reviewed.
+
+Aliases `staging`, `challenger` and `production` are the source of truth; the
+legacy stage field is kept in step. Reads the `registry` section of params.yaml
+(gate metric, tolerance, min_reviewed_tickets). The store is MLFLOW_TRACKING_URI,
+else sqlite:///<project>/mlflow.db.
 """
 
 from __future__ import annotations
@@ -29,6 +39,7 @@ from pathlib import Path
 from callcenterai.cli import ArgumentParser, UserError, parser_for, run
 from callcenterai.config import RegistryParams, load_section
 from callcenterai.kinds import KIND_NAMES
+from callcenterai.registry.live_gate import live_check
 from callcenterai.registry.policy_sync import ensure_policy
 from callcenterai.registry.promotion import KEY_METRICS, Registry
 from callcenterai.registry.publishing import publish
@@ -57,9 +68,18 @@ def _parser() -> ArgumentParser:
     staging = commands.add_parser("staging", parents=[common], help="move a version to staging")
     staging.add_argument("--version", help="default: the newest version")
     staging.add_argument("--reason", default="")
+    challenger = commands.add_parser(
+        "challenger", parents=[common], help="set or clear the version shadowed beside production"
+    )
+    which = challenger.add_mutually_exclusive_group(required=True)
+    which.add_argument("--version", help="the version to make the challenger")
+    which.add_argument("--clear", action="store_true", help="no challenger any more")
+    challenger.add_argument("--reason", default="")
     production = commands.add_parser("production", parents=[common], help="move a version to production")
     production.add_argument("--version", help="default: the newest version")
-    production.add_argument("--force", action="store_true", help="override a failed gate (needs --reason)")
+    production.add_argument(
+        "--force", action="store_true", help="override a failed gate or live evidence (needs --reason)"
+    )
     production.add_argument("--reason", default="")
     production.add_argument(
         "--test-data", type=Path, default=DEFAULT_TEST_DATA, help="split to re-score both versions on"
@@ -161,6 +181,16 @@ def _follow_policy(uri: str, test_data: Path, required: bool = False) -> None:
     print(f"routing policy: {outcome.how} (fitted at {stored.fitted_at}, run {stored.run_id})")
 
 
+def _challenger(registry: Registry, args) -> None:
+    if args.clear:
+        event = registry.clear_challenger(args.reason)
+        print(f"{registry.name} version {event.version}: challenger -> {event.target}")
+        return
+    event = registry.challenge(args.version, args.reason)
+    print(f"{registry.name} version {event.version}: {event.source} -> challenger")
+    print(f"services serving models:/{registry.name}@production shadow it after their next registry poll")
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     registry = Registry(getattr(args, "model", "tfidf"), params=load_section("registry", RegistryParams))
@@ -178,8 +208,11 @@ def main(argv=None) -> int:
     elif args.command == "staging":
         event = registry.stage(args.version, args.reason)
         print(f"{registry.name} version {event.version}: {event.source} -> staging")
+    elif args.command == "challenger":
+        _challenger(registry, args)
     elif args.command == "production":
-        event = registry.promote(args.version, args.force, args.reason, rescoring(args.test_data))
+        live = live_check(registry.name, registry.params)
+        event = registry.promote(args.version, args.force, args.reason, rescoring(args.test_data), live)
         print(f"{registry.name} version {event.version}: {event.source} -> production")
         _follow_policy(registry.uri, args.test_data)
     elif args.command == "rollback":

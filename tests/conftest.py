@@ -102,6 +102,11 @@ SLOW_FIXTURES = {
     "team_mlflow_server",
     "team_production",
     "fault_stack",
+    "drift_model_dir",
+    "tiny_models",
+    "tiny_service",
+    "published_mlflow",
+    "challenger_store_template",
 }
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 import contextlib
 import glob
 import importlib.util
+import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -253,6 +255,67 @@ def train_and_evaluate(folder: Path, processed: Path, params: TrainTfidfParams, 
     card = run_train_tfidf(processed / "train.csv", model_dir, params)
     run_evaluate({"tfidf": model_dir}, processed / "test.csv", folder / f"eval_{tag}", EvaluateParams())
     return {"card": card, "model_dir": model_dir}
+
+
+# Challengers: TF-IDF versions trained beside production, registered in a store (tests and benchmarks).
+def training_head(processed: Path, rows: int, folder: Path) -> Path:
+    """A processed folder with the first ``rows`` training tickets of ``processed`` and its whole test
+    split (the same file content, so the gate compares on the same test data)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    train = pd.read_csv(processed / "train.csv", dtype=str, keep_default_na=False)
+    train.head(rows).to_csv(folder / "train.csv", index=False)
+    shutil.copy(processed / "test.csv", folder / "test.csv")
+    return folder
+
+
+def register_tfidf(processed: Path, folder: Path, uri: str, tag: str) -> str:
+    """A TF-IDF model trained on ``processed``/train.csv and evaluated on its test.csv, logged to the
+    store at ``uri`` and registered there by mlflow_registry.py, as an operator does; its version."""
+    import mlflow
+
+    previous = os.environ.get("MLFLOW_TRACKING_URI"), mlflow.get_tracking_uri()
+    os.environ["MLFLOW_TRACKING_URI"] = uri
+    try:
+        model_dir = train_and_evaluate(folder, processed, GOOD, tag)["model_dir"]
+    finally:
+        if previous[0] is None:
+            os.environ.pop("MLFLOW_TRACKING_URI")
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = previous[0]
+        mlflow.set_tracking_uri(previous[1])
+    registered = registry_command(uri, "register", "--model", "tfidf", "--model-dir", model_dir)
+    return re.search(r"version (\d+)", registered.stdout).group(1)
+
+
+def registry_command(uri: str, *args, cwd: Path = PROJECT_ROOT, env: dict | None = None, check=True):
+    """``scripts/mlflow_registry.py <args>`` against the store at ``uri``; RuntimeError on a non-zero
+    exit when ``check``."""
+    result = run_script(
+        "scripts/mlflow_registry.py", *args, cwd=cwd, env={"MLFLOW_TRACKING_URI": uri, **(env or {})}
+    )
+    if check and result.returncode != 0:
+        raise RuntimeError(f"mlflow_registry.py {' '.join(map(str, args))}: {result.stdout}{result.stderr}")
+    return result
+
+
+def tfidf_only(policy_file: Path, folder: Path) -> Path:
+    """The fitted policy, changed so that TF-IDF answers every ticket alone (no confidence, length or
+    language sends one to the transformer): every answer is then one a TF-IDF challenger shadows."""
+    fitted = json.loads(Path(policy_file).read_text())
+    language = {**fitted["language"], "min_words": 10**6}  # never sure enough that a ticket is not English
+    path = Path(folder) / "tfidf-only-policy.json"
+    path.write_text(json.dumps({**fitted, "tfidf_threshold": 0.0, "max_words": None, "language": language}))
+    return path
+
+
+def wait_until(check, what: str, seconds: float = 90, every: float = 0.2):
+    """Poll ``check`` until it returns something true (returned); the test fails past ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not (value := check()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"gave up waiting for {what}")
+        time.sleep(every)
+    return value
 
 
 def build_store(folder: Path, sample_csv: Path, monkeypatch, uri: str) -> dict:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from callcenterai.agent.backends import Backend, probe_forever
 from callcenterai.agent.decisions import batch_ref
+from callcenterai.agent.drift_gauges import DriftGauges
 from callcenterai.agent.flow import Agent
 from callcenterai.agent.http_client import BackendClient
 from callcenterai.agent.metrics import AgentMetrics
@@ -27,7 +28,9 @@ from callcenterai.agent.schemas import (
     agent_predict_request,
 )
 from callcenterai.agent.settings import AgentSettings
+from callcenterai.agent.shadow import Shadow, ShadowLimits
 from callcenterai.agent.spool import Spool
+from callcenterai.agent.traffic_writer import TrafficWriter
 from callcenterai.httpkit.app import admin_post, build_app, prediction_router, reload_counted
 from callcenterai.httpkit.auth import api_key_given
 from callcenterai.httpkit.responses import ERRORS, JSONBytes
@@ -37,6 +40,8 @@ from callcenterai.routing.policy import PolicyError
 from callcenterai.tracking import tracking_uri
 
 JSON_PATHS = {"/predict", "/predict/batch", "/redact"}
+# At shutdown, at most this long each sending what waits for the challengers and writing the samples.
+SAMPLES_STOP_SECONDS = 1.0
 
 
 async def answer_one(agent: Agent, body, request_id: str) -> dict:
@@ -92,7 +97,10 @@ def model_router(policy_holder: PolicyHolder, metrics: AgentMetrics, api_key: st
         "/model", response_model=AgentModels, summary="Both backends' model cards and the routing policy"
     )
     async def models(detailed: bool = Depends(api_key_given(api_key))):
-        return JSONBytes(policy_holder.describe(detailed))
+        described = policy_holder.describe(detailed)
+        for kind, backend in policy_holder.backends.items():
+            described["backends"][kind]["challenger"] = backend.challenger_status()
+        return JSONBytes(described)
 
     @admin_post(
         router,
@@ -108,7 +116,9 @@ def model_router(policy_holder: PolicyHolder, metrics: AgentMetrics, api_key: st
     return router
 
 
-def lifespan_of(agent: Agent, client: BackendClient, settings: AgentSettings):
+def lifespan_of(
+    agent: Agent, client: BackendClient, settings: AgentSettings, drift: DriftGauges | None = None
+):
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         await client.open()
@@ -123,7 +133,15 @@ def lifespan_of(agent: Agent, client: BackendClient, settings: AgentSettings):
             )
         if agent.reviews is not None:
             tasks.append(asyncio.create_task(agent.reviews.run()))
+        tasks += [asyncio.create_task(w.run()) for w in (agent.shadow, agent.traffic) if w is not None]
+        if drift is not None:
+            tasks.append(asyncio.create_task(drift.run(settings.drift_refresh_seconds)))
         yield
+        # Requests in flight are answered: what they queued for the challengers and the samples
+        # goes out within a short bound (the outcomes to the samples' writer first).
+        for worker in (agent.shadow, agent.traffic):
+            if worker is not None:
+                await worker.stop(SAMPLES_STOP_SECONDS)
         if agent.reviews is not None:  # requests in flight are answered: what they flagged is queued
             await agent.reviews.stop()
         for task in tasks:
@@ -145,6 +163,26 @@ def review_writer_of(settings: AgentSettings, metrics: AgentMetrics) -> ReviewWr
     )
 
 
+def samples_of(
+    settings: AgentSettings, metrics: AgentMetrics, backends: dict[str, Backend], reviews: ReviewWriter | None
+) -> tuple[Shadow, TrafficWriter | None]:
+    """The challengers' shadow and the traffic samples' writer; samples and outcomes are kept only
+    where flagged tickets are (the review store), else the shadow still counts its tickets."""
+    traffic = None
+    if reviews is not None:
+        share, keep = settings.traffic_sample_share, settings.traffic_keep_rows
+        traffic = TrafficWriter(reviews.opened_store, metrics, share, keep)
+    limits = ShadowLimits(
+        share=settings.shadow_share,
+        timeout=settings.shadow_timeout,
+        per_text=settings.backend_timeout_per_text,
+        max_concurrency=settings.shadow_max_concurrency,
+        max_pending=settings.shadow_max_pending,
+        batch=min(ShadowLimits.batch, settings.max_batch),
+    )
+    return Shadow(backends, metrics, limits, traffic.add_outcomes if traffic else None), traffic
+
+
 def create_app(settings: AgentSettings) -> FastAPI:
     metrics = AgentMetrics(settings.service)
     client = BackendClient(settings.backend_connections)
@@ -154,10 +192,16 @@ def create_app(settings: AgentSettings) -> FastAPI:
         for kind, url in (("tfidf", settings.tfidf_url), ("transformer", settings.transformer_url))
     }
     reviews = review_writer_of(settings, metrics) if settings.database_url else None
+    drift = (
+        DriftGauges(metrics.registry, settings.database_url, settings.database_password)
+        if settings.database_url
+        else None
+    )
     source = policy_source(settings.policy_source, tracking_uri())
     policy_holder = PolicyHolder(source, backends, metrics)
     scrubber = Scrubber(names=settings.pii_names)
-    agent = Agent(scrubber, backends, metrics, policy_holder, reviews, settings.scrub_budget)
+    shadow, traffic = samples_of(settings, metrics, backends, reviews)
+    agent = Agent(scrubber, backends, metrics, policy_holder, reviews, settings.scrub_budget, shadow, traffic)
     text_request, batch_request = request_models(settings.max_text_chars, settings.max_batch)
     predict_request = agent_predict_request(text_request)
     fast_paths = {"/predict": fast_predict_of(agent, predict_request)} if settings.fast_path else None
@@ -180,7 +224,7 @@ def create_app(settings: AgentSettings) -> FastAPI:
             "Removes personal data, routes each ticket to TF-IDF alone when it is sure and to both "
             "models otherwise (the policy fitted by the pipeline), and says why."
         ),
-        lifespan=lifespan_of(agent, client, settings),
+        lifespan=lifespan_of(agent, client, settings, drift),
         json_paths=JSON_PATHS,
         fast_paths=fast_paths,
         readiness_details=lambda: policy_holder.readiness(detailed=True),

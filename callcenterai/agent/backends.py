@@ -24,6 +24,14 @@ log = logging.getLogger("callcenterai.agent")
 PROBE_TIMEOUT = 1.0
 
 
+class ChallengerFailed(Exception):
+    """The challenger gave no answer; ``error`` says why in a word (timeout, http_5xx, ...)."""
+
+    def __init__(self, error: str):
+        super().__init__(error)
+        self.error = error
+
+
 class BackendUnavailable(Exception):
     """The backend could not answer this call; ``reason`` says why, in a few words."""
 
@@ -41,6 +49,7 @@ class BackendState:
     model: dict | None = None  # the model reference /ready last reported
     card: dict | None = None  # GET /model, refreshed when the served version changes
     failures: int = 0
+    challenger: dict | None = None  # {"name", "version"} /ready last reported; None: no challenger
 
 
 class Backend:
@@ -126,6 +135,24 @@ class Backend:
     async def predict_batch(self, texts: list[str], request_id: str) -> dict:
         return await self._post("/predict/batch", {"texts": texts}, len(texts), request_id)
 
+    async def challenger_batch(self, texts: list[str], timeout: float) -> dict:
+        """The challenger's answers to ``texts`` (the /predict/batch contract), outside the circuit
+        breaker: its failures say nothing of the champion. Raises ChallengerFailed."""
+        try:
+            response = await self._send("/challenger/predict/batch", {"texts": texts}, self.headers, timeout)
+        except CallTimedOut:
+            raise ChallengerFailed("timeout") from None
+        except CallFailed:
+            raise ChallengerFailed("unreachable") from None
+        if response.status == 503:
+            raise ChallengerFailed("no_challenger")
+        if response.status != 200:
+            raise ChallengerFailed("http_5xx" if response.status >= 500 else f"http_{response.status}")
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise ChallengerFailed("bad_answer") from None
+
     async def probe(self) -> bool:
         """Ask /ready; on a change of readiness or of the served version, fetch /model."""
         try:
@@ -141,9 +168,12 @@ class Backend:
             self.state.ready = False
             self.state.reason = f"not ready: {body.get('reason') or response.status}"
             return False
-        if body.get("model") != self.state.model or self.state.card is None:
-            await self._refresh_card()
+        challenger = body.get("challenger") if isinstance(body.get("challenger"), dict) else None
+        changed = body.get("model") != self.state.model or challenger != self.state.challenger
+        if changed or self.state.card is None:
+            await self._refresh_card()  # the card says the challenger's status too
             self.state.model = body.get("model")
+        self.state.challenger = challenger
         self.state.ready = True
         self._close()
         return True
@@ -166,6 +196,14 @@ class Backend:
         if detailed:
             described.update(url=self.url, reason=None if self.usable else s.reason)
         return described
+
+    def challenger_status(self) -> dict | None:
+        """The challenger as the backend's model card says (status, version, reason) and whether
+        tickets are shadowed to it now; None while the card says nothing of one."""
+        status = (self.state.card or {}).get("challenger")
+        if not isinstance(status, dict):
+            return None
+        return {**status, "shadowed": self.state.challenger is not None}
 
 
 def _error_of(response: Reply) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 
 from callcenterai.agent.backends import Backend, BackendUnavailable
 from callcenterai.agent.decisions import Outcome, Ticket, decide, needs_transformer
@@ -28,10 +29,14 @@ class Agent:
         policy_holder: PolicyHolder,
         reviews=None,
         scrub_budget: ScrubBudget = ScrubBudget(),
+        shadow=None,
+        traffic=None,
     ):
         self.scrubber, self.backends, self.metrics = scrubber, backends, metrics
         self.policy_holder = policy_holder
         self.reviews = reviews  # a ReviewWriter, or None: flagged tickets are not stored
+        self.shadow = shadow  # a Shadow: tickets for the backends' challengers, after the answer
+        self.traffic = traffic  # a TrafficWriter, or None: answered tickets are not recorded
         self.scrub_lane = ScrubLane(scrub_budget, metrics.scrub_timeouts)
 
     def ticket(self, text: str, policy: RoutingPolicy, deadline: float | None = None) -> Ticket:
@@ -89,10 +94,19 @@ class Agent:
         except LookupError:
             raise NotReady(unanswered(tfidf, transformer)) from None
         self._record(answer)
+        ticket_key = None  # the review store's key, when the ticket is flagged and queued for it
         if answer["needs_review"] and self.reviews is not None:
-            self.reviews.offer(
-                {**review_record(answer, ticket, tfidf, transformer), "request_id": request_id}
+            record = review_record(answer, ticket, tfidf, transformer)
+            ticket_key = self.reviews.offer(
+                {**record, "request_id": request_id, "ticket_key": uuid.uuid4().hex}
             )
+        # Only queued here: the challengers and the database are no part of this request.
+        if self.shadow is not None:
+            self.shadow.offer(
+                ticket.scrubbed.model_text, {"tfidf": tfidf, "transformer": transformer}, ticket_key
+            )
+        if self.traffic is not None:
+            self.traffic.offer(ticket, answer)
         return answer
 
     def _record(self, answer: dict) -> None:

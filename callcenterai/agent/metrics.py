@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram, Info
 
-from callcenterai.httpkit.metrics import HttpMetrics, confidence_histogram, latency_histogram
+from callcenterai.httpkit.metrics import (
+    CONFIDENCE_BUCKETS,
+    HttpMetrics,
+    confidence_histogram,
+    latency_histogram,
+)
 
 
 class AgentMetrics(HttpMetrics):
@@ -59,6 +64,40 @@ class AgentMetrics(HttpMetrics):
             registry=r,
         )
         self._scrub_metrics()
+        self._shadow_metrics()
+
+    def _shadow_metrics(self) -> None:
+        r = self.registry
+        self.shadow_tickets = Counter(
+            "callcenterai_shadow_tickets",
+            "Tickets offered to a backend's challenger: agreed or disagreed with the champion, failed "
+            "(no answer), dropped (the queue was full).",
+            ["backend", "result"],
+            registry=r,
+        )
+        self.shadow_latency = latency_histogram(
+            "callcenterai_shadow_latency_seconds",
+            "Challenger call latency (one batch), answered calls.",
+            ["backend"],
+            r,
+        )
+        self.shadow_confidence = Histogram(
+            "callcenterai_shadow_confidence",
+            "Top probability of champion and challenger on the tickets both answered.",
+            ["backend", "model"],
+            buckets=CONFIDENCE_BUCKETS,
+            registry=r,
+        )
+        self.shadow_queue_depth = Gauge(
+            "callcenterai_shadow_queue_depth", "Tickets waiting to be sent to a challenger.", registry=r
+        )
+        self.traffic_samples = Counter(
+            "callcenterai_traffic_samples",
+            "Answered tickets recorded for the drift checks: written, dropped (queue full), failed "
+            "(the database refused the write).",
+            ["result"],
+            registry=r,
+        )
 
     def _scrub_metrics(self) -> None:
         r = self.registry

@@ -102,16 +102,25 @@ class ReviewWriter:
         waiting = len(self.queue) + self.appending
         return self.spool is not None and self.spool.depth + waiting >= self.spool_max
 
-    def offer(self, record: dict) -> None:
+    def offer(self, record: dict) -> str | None:
+        """Queue a flagged ticket; its key (the record's ``ticket_key``, else a new one), or None
+        when it is refused (counted)."""
         refused = "dropped" if self._full() else None
         if refused is None and self.gate is not None:
             refused = self.gate.refusal(record["text"])
         if refused is not None:
             self.metrics.review_store.labels(result=refused).inc()
-            return
-        now = dt.datetime.now(dt.timezone.utc)
-        self.queue.append({**record, "ticket_key": uuid.uuid4().hex, "created_at": now})
+            return None
+        key = record.get("ticket_key") or uuid.uuid4().hex
+        self.queue.append({**record, "ticket_key": key, "created_at": dt.datetime.now(dt.timezone.utc)})
         self.queued.set()
+        return key
+
+    def opened_store(self):
+        """The review store, made and migrated on first use (raises while it cannot be reached):
+        the traffic writer shares it, so one process migrates the database once."""
+        self._open()
+        return self.store
 
     def _take(self, limit: int) -> list[dict]:
         return [self.queue.popleft() for _ in range(min(limit, len(self.queue)))]

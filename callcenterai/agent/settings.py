@@ -59,12 +59,34 @@ class AgentSettings(ServiceSettings):
     review_spool_max: int = Field(100_000, gt=0, validation_alias="REVIEW_SPOOL_MAX")
     # At shutdown, at most this long writing the spool to the store; the rest waits for the next start.
     review_drain_seconds: float = Field(3.0, ge=0, validation_alias="REVIEW_DRAIN_SECONDS")
+    # The share of answered tickets also sent to a backend's challenger, after the answer (agent.shadow).
+    shadow_share: float = Field(1.0, ge=0, le=1, validation_alias="SHADOW_SHARE")
+    shadow_timeout: float = Field(2.0, gt=0, validation_alias="SHADOW_TIMEOUT_SECONDS")
+    # Challenger calls in flight at once; below BACKEND_MAX_CONNECTIONS, so a hanging challenger
+    # always leaves the champions connections of the shared pool.
+    shadow_max_concurrency: int = Field(2, gt=0, validation_alias="SHADOW_MAX_CONCURRENCY")
+    shadow_max_pending: int = Field(2000, gt=0, validation_alias="SHADOW_MAX_PENDING")
+    # The share of answered tickets recorded for the drift checks (agent.traffic_writer), and how
+    # many of the newest the review store keeps.
+    traffic_sample_share: float = Field(1.0, ge=0, le=1, validation_alias="TRAFFIC_SAMPLE_SHARE")
+    traffic_keep_rows: int = Field(200_000, gt=0, validation_alias="TRAFFIC_KEEP_ROWS")
+    # How often the drift gauges re-read the latest drift run from the review database (agent.drift_gauges).
+    drift_refresh_seconds: float = Field(60.0, gt=0, validation_alias="DRIFT_REFRESH_SECONDS")
 
     @model_validator(mode="after")
     def _spool_folder_exists(self) -> AgentSettings:
         folder = self.spool_path.parent
         if self.review_spool and self.database_url and not folder.is_dir():
             raise ValueError(f"REVIEW_SPOOL_PATH: the spool's folder {folder} does not exist")
+        return self
+
+    @model_validator(mode="after")
+    def _shadow_leaves_connections(self) -> AgentSettings:
+        if self.shadow_max_concurrency >= self.backend_connections:
+            raise ValueError(
+                f"SHADOW_MAX_CONCURRENCY ({self.shadow_max_concurrency}) must be under "
+                f"BACKEND_MAX_CONNECTIONS ({self.backend_connections}): the champions need connections too"
+            )
         return self
 
     @property

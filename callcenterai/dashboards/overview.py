@@ -1,4 +1,5 @@
-"""The CallCenterAI overview dashboard: traffic, routing, models and the review store on one page.
+"""The CallCenterAI overview dashboard: traffic, routing, models, the review store, drift and the
+challengers on one page.
 
 The request, review-rate and transformer-rate panels read the recording rules of
 deploy/prometheus/rules/recording.yml, the series the alerts read; the others query the
@@ -17,6 +18,7 @@ from grafana_foundation_sdk.models.dashboard import DashboardCursorSync, Variabl
 
 from callcenterai.config import PROJECT_ROOT
 from callcenterai.dashboards.agent_rows import backends_and_review_store_row, routing_row
+from callcenterai.dashboards.drift_rows import drift_and_challenger_row
 from callcenterai.dashboards.panels import DATASOURCE
 from callcenterai.dashboards.service_rows import models_row, requests_row
 
@@ -42,7 +44,9 @@ def build_overview() -> Dashboard:
     dashboard = (
         Dashboard("CallCenterAI overview")
         .uid("callcenterai-overview")
-        .description("Traffic, routing, models and the review store of the CallCenterAI services.")
+        .description(
+            "Traffic, routing, models, review store, drift and challengers of the CallCenterAI services."
+        )
         .tags(["callcenterai"])
         .readonly()
         .timezone(TimeZoneBrowser)
@@ -51,7 +55,8 @@ def build_overview() -> Dashboard:
         .refresh("30s")
         .with_variable(_service_variable())
     )
-    for row in (requests_row, routing_row, models_row, backends_and_review_store_row):
+    rows = (requests_row, routing_row, models_row, backends_and_review_store_row, drift_and_challenger_row)
+    for row in rows:
         dashboard = row(dashboard)
     return dashboard
 

@@ -109,13 +109,19 @@ def bucket_heatmap(title: str, description: str, unit: str, query: Query, width:
 
 
 def on_off_timeline(
-    title: str, description: str, query: Query, on: str, off: str, width: int = 8
+    title: str,
+    description: str,
+    query: Query,
+    on: str,
+    off: str,
+    width: int = 8,
+    colors: tuple[str, str] = ("red", "green"),
 ) -> statetimeline.Panel:
-    """A 0/1 gauge as a band per series: ``off`` in green, ``on`` in red."""
+    """A 0/1 gauge as a band per series: ``on`` in the first color (red: a fault), ``off`` in the second."""
     states = ValueMap(
         {
-            "0": ValueMappingResult(text=off, color="green", index=0),
-            "1": ValueMappingResult(text=on, color="red", index=1),
+            "0": ValueMappingResult(text=off, color=colors[1], index=0),
+            "1": ValueMappingResult(text=on, color=colors[0], index=1),
         }
     )
     return (

@@ -74,10 +74,12 @@ def prediction_router(
     answers: tuple[type[BaseModel], type[BaseModel]],
     one: Answer,
     batch: Answer,
+    prefix: str = "",
 ) -> APIRouter:
-    """POST /predict and /predict/batch: the request and answer models of each, and what answers."""
+    """POST /predict and /predict/batch (under ``prefix``, e.g. ``/challenger``): the request and
+    answer models of each, and what answers."""
     predict_request, batch_request = requests
-    router = APIRouter()
+    router = APIRouter(prefix=prefix)
 
     @router.post("/predict", response_model=answers[0], responses=ERRORS, summary="Classify one ticket")
     async def predict(body: predict_request, request: Request):  # type: ignore[valid-type]

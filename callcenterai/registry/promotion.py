@@ -1,4 +1,4 @@
-"""Promotion: staging, production behind a metric gate, rollback, archive.
+"""Promotion: staging, challenger, production behind a metric gate (and live evidence), rollback, archive.
 
 Promotions are serialised by a lock file next to the project and end with a
 reconcile step that makes the stage field follow the aliases, so two promoters
@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from callcenterai.config import PROJECT_ROOT, RegistryParams
+from callcenterai.registry.challenger import challenger_refusal
 from callcenterai.registry.registration import register
 from callcenterai.registry.store import (
+    CHALLENGER,
     PRODUCTION,
     STAGE_OF_ALIAS,
     STAGING,
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 GATE_METRICS = ("accuracy", "macro_f1", "weighted_f1")
 KEY_METRICS = ("test_accuracy", "test_macro_f1", "test_ece")
 Scorer = Callable[[Version, Version], tuple[dict, dict]]
+# Why the live evidence refuses a version, or None (``live_gate.live_check`` makes one).
+LiveCheck = Callable[[Version], "str | None"]
 
 
 class GateUnavailable(RegistryError):
@@ -62,12 +66,11 @@ class Registry(RegisteredModel):
         """The run given; else the one that made the model in ``folder``; else the newest."""
         return register(self, run_id, folder)
 
-    def _state_of(self, version: Version) -> str:
-        aliases = set(version.aliases or [])
-        if PRODUCTION in aliases:
-            return PRODUCTION
-        if STAGING in aliases:
-            return STAGING
+    def _state_of(self, version: Version, ignoring: str = "") -> str:
+        aliases = set(version.aliases or []) - {ignoring}
+        for alias in (PRODUCTION, CHALLENGER, STAGING):
+            if alias in aliases:
+                return alias
         return (version.current_stage or "None").lower()
 
     def _set_stage(self, version: str, stage: str) -> None:
@@ -93,19 +96,25 @@ class Registry(RegisteredModel):
         """Point ``alias`` at ``version``; undo the alias change if the rest fails."""
         previous = self.alias_version(alias)
         source = self._state_of(version)
+        # In production a version is no longer a candidate: it leaves staging and the challenger.
+        dropped = [a for a in (STAGING, CHALLENGER) if alias == PRODUCTION and a in (version.aliases or [])]
         self.client.set_registered_model_alias(self.name, alias, str(version.version))
         try:
-            if alias == PRODUCTION and STAGING in (version.aliases or []):
-                self.client.delete_registered_model_alias(self.name, STAGING)
+            for other in dropped:
+                self.client.delete_registered_model_alias(self.name, other)
             event = self.record(version.version, source, alias, reason, action)
             if previous is not None and str(previous.version) != str(version.version):
-                self.record(previous.version, alias, "archived", f"replaced by version {version.version}")
+                # A replaced challenger keeps its stage; a replaced staging or production version is archived.
+                after = self._state_of(previous, ignoring=CHALLENGER) if alias == CHALLENGER else "archived"
+                self.record(previous.version, alias, after, f"replaced by version {version.version}")
             self.reconcile_stages()
         except Exception:
             if previous is not None:
                 self.client.set_registered_model_alias(self.name, alias, str(previous.version))
             else:
                 self.client.delete_registered_model_alias(self.name, alias)
+            for other in dropped:
+                self.client.set_registered_model_alias(self.name, other, str(version.version))
             raise
         return event
 
@@ -116,10 +125,35 @@ class Registry(RegisteredModel):
                 raise RegistryError(f"version {version.version} is in production already")
             return self._move_alias(STAGING, version, reason or "promoted to staging")
 
+    def challenge(self, number: str, reason: str = "") -> Transition:
+        """Make a version the challenger, which the classifier services shadow beside production."""
+        with promotion_lock():
+            version = self.version(number)
+            refusal = challenger_refusal(self, version)
+            if refusal:
+                raise RegistryError(refusal)
+            return self._move_alias(CHALLENGER, version, reason or "set as challenger")
+
+    def clear_challenger(self, reason: str = "") -> Transition:
+        """Take the challenger alias off its version: the services stop shadowing it."""
+        with promotion_lock():
+            current = self.alias_version(CHALLENGER)
+            if current is None:
+                raise RegistryError(f"{self.name} has no challenger to clear")
+            self.client.delete_registered_model_alias(self.name, CHALLENGER)
+            after = self._state_of(current, ignoring=CHALLENGER)
+            return self.record(current.version, CHALLENGER, after, reason or "challenger cleared")
+
     def promote(
-        self, number: str | None = None, force: bool = False, reason: str = "", scorer: Scorer | None = None
+        self,
+        number: str | None = None,
+        force: bool = False,
+        reason: str = "",
+        scorer: Scorer | None = None,
+        live: LiveCheck | None = None,
     ) -> Transition:
-        """Move a version to production behind the metric gate (``force`` overrides it)."""
+        """Move a version to production behind the metric gate and, when ``live`` is given, its
+        live evidence (``force`` overrides both)."""
         if force and not reason.strip():
             raise RegistryError('--force needs --reason "..." saying why the gate is overridden')
         with promotion_lock():
@@ -127,21 +161,25 @@ class Registry(RegisteredModel):
             current = self.alias_version(PRODUCTION)
             if current is not None and str(current.version) == str(version.version):
                 raise RegistryError(f"version {version.version} is already in production")
-            note = reason or "promoted to production"
             cap = version.tags.get("row_cap")
-            if cap and not force:
-                raise RegistryError(
-                    f"version {version.version} was trained on a {cap}-row sample (quick mode); it may go "
-                    'to staging, and to production only with --force --reason "..."'
-                )
-            if cap:
-                note = f"forced past the {cap}-row sample: {reason}"
-            if current is not None:
-                verdict = self._verdict(version, current, scorer, force)
-                if verdict and not force:
-                    raise RegistryError(verdict + '; use --force --reason "..." to override')
-                if verdict:
-                    note = f"forced past gate ({verdict}): {reason}"
+            sample = cap and (
+                f"version {version.version} was trained on a {cap}-row sample (quick mode); it may go "
+                "to staging, and to production only when forced"
+            )
+            verdict = self._verdict(version, current, scorer, force) if current is not None else None
+            # Asked even when another check refuses: its evidence is printed beside the gate's.
+            live_refusal = live(version) if live is not None else None
+            if (sample or verdict or live_refusal) and not force:
+                refusals = "; ".join(r for r in (sample, verdict, live_refusal) if r)
+                raise RegistryError(refusals + '; use --force --reason "..." to override')
+            overridden = {f"the {cap}-row sample": cap, f"gate ({verdict})": verdict}
+            overridden[f"the live gate ({live_refusal})"] = live_refusal
+            passed = [what for what, failed in overridden.items() if failed]
+            note = (
+                f"forced past {' and '.join(passed)}: {reason}"
+                if passed
+                else reason or "promoted to production"
+            )
             return self._move_alias(PRODUCTION, version, note)
 
     def _verdict(self, version: Version, current: Version, scorer: Scorer | None, force: bool) -> str | None:
@@ -177,7 +215,7 @@ class Registry(RegisteredModel):
         new, old, basis = self._gate_scores(candidate, current, scorer)
         gap = old - new if higher else new - old
         log.info(
-            "gate: %s candidate v%s %.4f vs production v%s %.4f (%s)",
+            "test-split gate: %s candidate v%s %.4f vs production v%s %.4f (%s)",
             metric,
             candidate.version,
             new,
@@ -231,10 +269,13 @@ class Registry(RegisteredModel):
                 raise RegistryError(
                     f"version {version.version} is in production; promote another version or roll back first"
                 )
-            if version.current_stage == "Archived":
+            # An archived version is no candidate any more: it leaves staging and the challenger.
+            candidate_aliases = [a for a in (STAGING, CHALLENGER) if a in (version.aliases or [])]
+            if version.current_stage == "Archived" and not candidate_aliases:
                 raise RegistryError(f"version {version.version} is archived already")
             source = self._state_of(version)
-            if STAGING in (version.aliases or []):
-                self.client.delete_registered_model_alias(self.name, STAGING)
-            self._set_stage(version.version, "Archived")
+            for alias in candidate_aliases:
+                self.client.delete_registered_model_alias(self.name, alias)
+            if version.current_stage != "Archived":
+                self._set_stage(version.version, "Archived")
             return self.record(version.version, source, "archived", reason or "archived")

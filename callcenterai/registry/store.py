@@ -2,7 +2,9 @@
 
 Aliases (``staging``, ``production``) are the source of truth, as MLflow 3
 recommends; the legacy stage field is kept in step (None -> Staging ->
-Production -> Archived) so the MLflow UI and older clients agree. Every
+Production -> Archived) so the MLflow UI and older clients agree. The alias
+``challenger`` names the version the services shadow beside production; it has
+no stage of its own. Every
 transition is recorded as a version tag ``transition.<microseconds>`` so the
 history lives in the store itself.
 """
@@ -22,6 +24,7 @@ from callcenterai.model_card import utc_now
 from callcenterai.tracking import tracking_uri
 
 STAGING, PRODUCTION = "staging", "production"
+CHALLENGER = "challenger"
 STAGE_OF_ALIAS = {STAGING: "Staging", PRODUCTION: "Production"}
 TRANSITION_PREFIX = "transition."
 # Fail fast when a server is down instead of MLflow's minutes of retries.

@@ -16,6 +16,15 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def as_utc(moment: dt.datetime | str) -> dt.datetime:
+    """An aware UTC time from an ISO string or a datetime; naive ones are UTC (SQLite drops the zone)."""
+    if isinstance(moment, str):
+        moment = dt.datetime.fromisoformat(moment)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)
+
+
 class Base(DeclarativeBase):
     pass
 
@@ -99,3 +108,60 @@ class RevokedSession(Base):
 
     sid: Mapped[str] = mapped_column(String(64), primary_key=True)
     until: Mapped[float] = mapped_column(Float, index=True)
+
+
+class TrafficSample(Base):
+    """One answered ticket as the agent saw it (redacted text, the answer): the drift window's rows."""
+
+    __tablename__ = "traffic_samples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    text: Mapped[str] = mapped_column(Text, doc="Redacted: typed placeholders where personal data was.")
+    words: Mapped[int] = mapped_column(Integer)
+    language: Mapped[str] = mapped_column(String(8))
+    label: Mapped[str] = mapped_column(String(100))
+    confidence: Mapped[float] = mapped_column(Float)
+    route_model: Mapped[str] = mapped_column(String(20))
+    model_versions: Mapped[dict] = mapped_column(JSON, doc="Per model kind: name and version.")
+
+
+class ShadowOutcome(Base):
+    """A ticket the challenger also answered (or failed to): its answer beside the champion's."""
+
+    __tablename__ = "shadow_outcomes"
+    __table_args__ = (
+        Index("ix_shadow_outcomes_model_name_challenger_version", "model_name", "challenger_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    ticket_key: Mapped[str | None] = mapped_column(
+        String(32), nullable=True, index=True, doc="The flagged ticket's key, when it was flagged."
+    )
+    backend: Mapped[str] = mapped_column(String(20))
+    model_name: Mapped[str] = mapped_column(String(100))
+    champion_version: Mapped[str] = mapped_column(String(20))
+    challenger_version: Mapped[str] = mapped_column(String(20))
+    champion_label: Mapped[str] = mapped_column(String(100))
+    champion_confidence: Mapped[float] = mapped_column(Float)
+    challenger_label: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    challenger_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    error: Mapped[str | None] = mapped_column(
+        String(50), nullable=True, doc="Why the challenger gave no answer (timeout, http_5xx, ...)."
+    )
+
+
+class DriftRun(Base):
+    """One comparison of the recent traffic with the training data: each check's score and verdict."""
+
+    __tablename__ = "drift_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    window_tickets: Mapped[int] = mapped_column(Integer)
+    reference_tickets: Mapped[int] = mapped_column(Integer)
+    drifted: Mapped[bool] = mapped_column(Boolean)
+    checks: Mapped[dict] = mapped_column(JSON, doc="Per check: score, threshold, drifted, method, detail.")
+    report_path: Mapped[str | None] = mapped_column(String(500), nullable=True)

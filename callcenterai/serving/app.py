@@ -12,12 +12,14 @@ import threading
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
+from pydantic import BaseModel
 
 from callcenterai.httpkit.app import admin_post, build_app, prediction_router, reload_counted
 from callcenterai.httpkit.auth import api_key_given
 from callcenterai.httpkit.responses import ERRORS, JSONBytes
 from callcenterai.httpkit.schemas import request_models
 from callcenterai.kinds import kind_named
+from callcenterai.serving.challenger import ChallengerHolder, poll_challenger
 from callcenterai.serving.holder import ModelHolder, ReloadRefused, Serving, poll_registry
 from callcenterai.serving.metrics import ClassifierMetrics
 from callcenterai.serving.schemas import (
@@ -30,11 +32,21 @@ from callcenterai.serving.schemas import (
 from callcenterai.serving.scoring import Answers
 from callcenterai.serving.settings import ClassifierSettings
 
-JSON_PATHS = {"/predict", "/predict/batch"}
+CHALLENGER_PREFIX = "/challenger"
+JSON_PATHS = {
+    "/predict",
+    "/predict/batch",
+    f"{CHALLENGER_PREFIX}/predict",
+    f"{CHALLENGER_PREFIX}/predict/batch",
+}
 
 
 def model_router(
-    holder: ModelHolder, metrics: ClassifierMetrics, answers: Answers, api_key: str | None
+    holder: ModelHolder,
+    challenger: ChallengerHolder,
+    metrics: ClassifierMetrics,
+    answers: Answers,
+    api_key: str | None,
 ) -> APIRouter:
     router = APIRouter()
 
@@ -42,7 +54,8 @@ def model_router(
         "/model", response_model=ServedModelCard, responses={503: ERRORS[503]}, summary="The model card"
     )
     async def model_card(detailed: bool = Depends(api_key_given(api_key))):
-        return JSONBytes(served_card(answers.serving_now(), detailed))
+        card = served_card(answers.serving_now(), detailed)
+        return JSONBytes({**card, "challenger": challenger.state.card(detailed)})
 
     @admin_post(
         router,
@@ -83,7 +96,17 @@ def served_card(serving: Serving, detailed: bool) -> dict:
     return card
 
 
-def readiness_of(holder: ModelHolder, detailed: bool):
+def challenger_router(requests: tuple[type[BaseModel], type[BaseModel]], answers: Answers) -> APIRouter:
+    """POST /challenger/predict and /challenger/predict/batch: /predict's contract, the challenger answers."""
+    router = prediction_router(
+        requests, (Prediction, BatchPrediction), answers.predict, answers.predict_batch, CHALLENGER_PREFIX
+    )
+    for route in router.routes:
+        route.summary = f"{route.summary} with the challenger (503 when none is serving)"
+    return router
+
+
+def readiness_of(holder: ModelHolder, challenger: ChallengerHolder, detailed: bool):
     """/ready's check: ``detailed`` (the API key sent) says what went wrong in full."""
 
     def check() -> tuple[bool, dict]:
@@ -91,22 +114,30 @@ def readiness_of(holder: ModelHolder, detailed: bool):
         if serving is None:
             return False, {"reason": holder.not_ready_reason if detailed else holder.public_reason}
         warning = serving.warning if detailed else serving.public_warning
-        return True, {"model": serving.ref, "source": serving.source, "warning": warning}
+        body = {"model": serving.ref, "source": serving.source, "warning": warning}
+        return True, {**body, "challenger": challenger.ref}
 
     return check
 
 
-def lifespan_of(holder: ModelHolder, metrics: ClassifierMetrics, settings: ClassifierSettings):
+def lifespan_of(
+    holder: ModelHolder,
+    challenger: ChallengerHolder,
+    metrics: ClassifierMetrics,
+    settings: ClassifierSettings,
+):
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         # Load in the background: /health answers at once, /ready says 503 until loaded.
+        # The challenger is checked after each champion swap (ModelHolder's on_swap).
         threading.Thread(target=holder.load_initial, name="model-loader", daemon=True).start()
-        poller = None
+        pollers = []
         if settings.poll_seconds > 0:
             record = lambda result: metrics.reloads.labels(result=result).inc()  # noqa: E731
-            poller = asyncio.create_task(poll_registry(holder, settings.poll_seconds, record))
+            pollers.append(asyncio.create_task(poll_registry(holder, settings.poll_seconds, record)))
+            pollers.append(asyncio.create_task(poll_challenger(challenger, settings.poll_seconds)))
         yield
-        if poller is not None:
+        for poller in pollers:
             poller.cancel()
 
     return lifespan
@@ -115,37 +146,39 @@ def lifespan_of(holder: ModelHolder, metrics: ClassifierMetrics, settings: Class
 def create_app(settings: ClassifierSettings) -> FastAPI:
     kind = kind_named(settings.kind)
     metrics = ClassifierMetrics(settings.service)
-    holder = ModelHolder(
-        settings,
-        on_swap=lambda s: metrics.set_model(s.model.name, s.model.version, s.model.predictor.kind, s.source),
-        on_registry_check=metrics.set_registry_version,
-    )
-    predict_request, batch_request = request_models(settings.max_text_chars, settings.max_batch)
-    answers = Answers(holder, metrics, kind, predict_request)
+
+    def swapped(serving: Serving) -> None:
+        model = serving.model
+        metrics.set_model(model.name, model.version, model.predictor.kind, serving.source)
+        challenger.refresh_soon()  # its label set is compared with the champion's
+
+    holder = ModelHolder(settings, on_swap=swapped, on_registry_check=metrics.set_registry_version)
+    challenger = ChallengerHolder(settings, holder, metrics)
+    requests = request_models(settings.max_text_chars, settings.max_batch)
+    answers = Answers(holder, metrics, kind, requests[0])
+    challenger_answers = Answers(challenger, metrics, kind, requests[0], counted=False)
     fast_paths = {"/predict": answers.fast_predict} if settings.fast_path else None
     app = build_app(
         settings,
         metrics,
         [
             prediction_router(
-                (predict_request, batch_request),
-                (Prediction, BatchPrediction),
-                answers.predict,
-                answers.predict_batch,
+                requests, (Prediction, BatchPrediction), answers.predict, answers.predict_batch
             ),
-            model_router(holder, metrics, answers, settings.api_key),
+            challenger_router(requests, challenger_answers),
+            model_router(holder, challenger, metrics, answers, settings.api_key),
         ],
-        readiness_of(holder, detailed=False),
+        readiness_of(holder, challenger, detailed=False),
         title=f"CallCenterAI {settings.service}",
         description=(
             f"Classifies IT support tickets with the {kind.title} model. Raw text is normalised "
             "server side with the function that prepared the training data."
         ),
-        lifespan=lifespan_of(holder, metrics, settings),
+        lifespan=lifespan_of(holder, challenger, metrics, settings),
         json_paths=JSON_PATHS,
         fast_paths=fast_paths,
         readiness_model=ClassifierReadiness,
-        readiness_details=readiness_of(holder, detailed=True),
+        readiness_details=readiness_of(holder, challenger, detailed=True),
     )
-    app.state.holder = holder
+    app.state.holder, app.state.challenger = holder, challenger
     return app

@@ -80,6 +80,18 @@ def smoke_check(model: LoadedModel, expected_labels: tuple[str, ...] | None = No
             raise ReloadRefused(f"model classifies only {right} of {len(known)} known tickets correctly")
 
 
+def freeze_long_lived() -> None:
+    """Call after a model is swapped in or dropped.
+
+    A model is hundreds of thousands of long-lived objects; freezing them keeps later
+    collections from walking them. Unfreeze first, or a model just replaced would stay
+    in the permanent generation and never be collected.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 class ModelHolder:
     """``on_swap`` hears of every model swapped in; ``on_registry_check`` of every answer the
     registry gave on where MODEL_URI's alias points (registered name, version)."""
@@ -101,6 +113,11 @@ class ModelHolder:
     def public_reason(self) -> str:
         """Why not ready, without exception text, URIs or paths (``not_ready_reason`` has them)."""
         return LOADING if self.not_ready_reason == LOADING else "no model could be loaded"
+
+    @property
+    def unavailable(self) -> str:
+        """The whole 503 answer of a prediction while nothing is served."""
+        return f"not ready: {self.public_reason}"
 
     @property
     def from_registry(self) -> bool:
@@ -144,12 +161,7 @@ class ModelHolder:
         self.current = serving
         if serving.source == "registry":  # loaded through the alias: that is where it points now
             self._on_registry_check(serving.model.name, serving.model.version)
-        # A model is hundreds of thousands of long-lived objects; freezing them keeps
-        # later collections from walking them. Unfreeze first, or the model just
-        # replaced would stay in the permanent generation and never be collected.
-        gc.unfreeze()
-        gc.collect()
-        gc.freeze()
+        freeze_long_lived()
         self._on_swap(serving)
         model = serving.model
         log.info(

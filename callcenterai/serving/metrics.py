@@ -8,6 +8,8 @@ from callcenterai.httpkit.metrics import HttpMetrics, confidence_histogram
 
 # Where a served model has a registered version number: the registry, or its local copy.
 REGISTERED_SOURCES = ("registry", "cache")
+# Why a challenger is not served, by its status: the label set differs, or it could not be loaded.
+CHALLENGER_FAILURE_CAUSES = {"refused": "labels_differ", "failed": "load_failed"}
 
 
 class ClassifierMetrics(HttpMetrics):
@@ -43,6 +45,24 @@ class ClassifierMetrics(HttpMetrics):
             ["name"],
             registry=r,
         )
+        self.challenger_loaded = Gauge(
+            "callcenterai_challenger_loaded",
+            "1 while a challenger is served beside the champion.",
+            ["name"],
+            registry=r,
+        )
+        self.challenger_version = Gauge(
+            "callcenterai_challenger_version",
+            "The registered version served as challenger (0 when none is).",
+            ["name"],
+            registry=r,
+        )
+        self.challenger_load_failures = Counter(
+            "callcenterai_challenger_load_failures",
+            "Challenger versions not served, by cause: labels_differ (refused) or load_failed.",
+            ["name", "cause"],
+            registry=r,
+        )
         self._label_counters: dict[str, Counter] = {}
 
     def observe_prediction(self, label: str, confidence: float) -> None:
@@ -59,3 +79,13 @@ class ClassifierMetrics(HttpMetrics):
 
     def set_registry_version(self, name: str, version: str) -> None:
         self.registry_version.labels(name=name).set(int(version))
+
+    def set_challenger(self, name: str, version: str | None) -> None:
+        """The challenger served now (None: none); a version that is not a number (a folder) reads 0."""
+        self.challenger_loaded.labels(name=name).set(0 if version is None else 1)
+        self.challenger_version.labels(name=name).set(int(version) if version and version.isdigit() else 0)
+        for cause in CHALLENGER_FAILURE_CAUSES.values():  # both series from the start: rate() needs a 0
+            self.challenger_load_failures.labels(name=name, cause=cause)
+
+    def count_challenger_failure(self, name: str, status: str) -> None:
+        self.challenger_load_failures.labels(name=name, cause=CHALLENGER_FAILURE_CAUSES[status]).inc()

@@ -52,9 +52,29 @@ class BatchPrediction(BaseModel):
     latency_ms: float = Field(examples=[35.0])
 
 
+class ChallengerRef(BaseModel):
+    name: str = Field(description="Registered model name.", examples=["callcenterai-tfidf-classifier"])
+    version: str = Field(description="The challenger's registry version.", examples=["4"])
+
+
+class ChallengerStatus(BaseModel):
+    status: str = Field(
+        description="serving; refused (its label set differs from the champion's); failed (it could "
+        "not be loaded); none (no version has the challenger alias, or CHALLENGER_URI is none).",
+        examples=["serving"],
+    )
+    version: str | None = Field(None, description="The version this status is about.", examples=["4"])
+    reason: str | None = Field(None, description="Why it is not serving (in full with the API key).")
+
+
 class ClassifierReadiness(Readiness):
     model: ModelRef | None = None
     source: str | None = Field(None, description="registry, cache (registry unreachable) or local folder.")
+    challenger: ChallengerRef | None = Field(
+        None,
+        description="The challenger served beside the model at /challenger/predict, or null; "
+        "it never changes readiness.",
+    )
 
 
 class ReloadResult(BaseModel):
@@ -73,3 +93,4 @@ class ServedModelCard(ModelCard):
     warning: str | None = Field(None, description="Why the service is not serving what it was asked to.")
     loaded_at: float = Field(description="When this model was loaded (seconds since the epoch).")
     backend: str = Field(description="What computes the numbers.", examples=["onnxruntime"])
+    challenger: ChallengerStatus | None = Field(None, description="The challenger beside this model.")

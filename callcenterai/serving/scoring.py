@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Sequence
+from typing import Protocol, Sequence
 
 import anyio
 import orjson
@@ -20,31 +20,51 @@ from pydantic import BaseModel
 from callcenterai.errors import NotReady
 from callcenterai.httpkit.schemas import text_or_none
 from callcenterai.kinds import ModelKind
-from callcenterai.serving.holder import ModelHolder, Serving
+from callcenterai.serving.holder import Serving
 from callcenterai.serving.metrics import ClassifierMetrics
 from callcenterai.text import nothing_to_classify, wordless
 
 log = logging.getLogger("callcenterai.service")
 
 
+class ServedModel(Protocol):
+    """What answers read: the champion's holder, or the challenger's."""
+
+    @property
+    def current(self) -> Serving | None: ...
+
+    @property
+    def unavailable(self) -> str: ...
+
+
 class Answers:
+    """``counted``: predictions go to the prediction metrics (the champion's; a challenger's
+    shadowed tickets would count each ticket twice and skew the label mix)."""
+
     def __init__(
-        self, holder: ModelHolder, metrics: ClassifierMetrics, kind: ModelKind, request: type[BaseModel]
+        self,
+        holder: ServedModel,
+        metrics: ClassifierMetrics,
+        kind: ModelKind,
+        request: type[BaseModel],
+        counted: bool = True,
     ):
         self.holder, self.metrics, self.kind, self.request = holder, metrics, kind, request
+        self.counted = counted
         # One model call at a time off the loop; None: the kind scores on the event loop.
         self.model_lane = None if kind.score_on_event_loop else anyio.CapacityLimiter(1)
 
     def serving_now(self) -> Serving:
         serving = self.holder.current
         if serving is None:
-            raise NotReady(f"not ready: {self.holder.public_reason}")
+            raise NotReady(self.holder.unavailable)
         return serving
 
     def scored(self, labels: tuple[str, ...], row, truncated: bool | None = None) -> dict:
         values = row.tolist()
         best = max(range(len(values)), key=values.__getitem__)
-        self.metrics.observe_prediction(labels[best], values[best])
+        if self.counted:
+            self.metrics.observe_prediction(labels[best], values[best])
         answer = {
             "label": labels[best],
             "confidence": values[best],
@@ -52,7 +72,7 @@ class Answers:
         }
         if truncated is not None:  # only models with a length limit say whether they cut the text
             answer["truncated"] = truncated
-            if truncated:
+            if truncated and self.counted:
                 self.metrics.truncated.inc()
         return answer
 

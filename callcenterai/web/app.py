@@ -34,6 +34,7 @@ from callcenterai.web.security import SecurityHeaders, SessionGuard, csrf_token,
 from callcenterai.web.sessions import SessionRules
 from callcenterai.web.settings import WebSettings
 from callcenterai.web.throttle import SignInThrottle
+from callcenterai.web.wording import FILTERS
 
 HERE = Path(__file__).parent
 log = logging.getLogger("callcenterai.web")
@@ -45,6 +46,7 @@ class WebContext:
     def __init__(self, settings: WebSettings):
         self.settings = settings
         self.templates = Jinja2Templates(directory=HERE / "templates")  # autoescape on for .html
+        self.templates.env.filters.update(FILTERS)
         self.agent = AgentClient(
             settings.agent_url, settings.agent_timeout, settings.agent_batch, settings.agent_client_key
         )

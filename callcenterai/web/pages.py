@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from callcenterai.web.agent_client import AgentUnavailable
 from callcenterai.web.batch import BatchRefused, UploadError, parse_tickets
+from callcenterai.web.challengers import LiveGate, challenger_views
 from callcenterai.web.forms import read_upload_form
-from callcenterai.web.registry_view import registry_versions
+from callcenterai.web.registry_view import registry_challengers, registry_versions
 from callcenterai.web.security import CsrfField, check_csrf, session_id, verify_csrf
 
 # When a session may try a refused batch again: a guess, batches take seconds to minutes.
@@ -131,16 +132,26 @@ def models_router(web) -> APIRouter:
             context["agent"] = await web.agent.models()
         except AgentUnavailable as exc:
             context["agent_error"] = str(exc)
-        if web.settings.mlflow_url:
-            try:
-                context["registry"] = await registry_versions(web.agent.client, web.settings.mlflow_url)
-            except httpx.HTTPStatusError as exc:
-                status, said = exc.response.status_code, exc.response.text[:200]
-                context["registry_error"] = f"MLflow at {web.settings.mlflow_url} refused ({status}): {said}"
-            except httpx.HTTPError as exc:
-                context["registry_error"] = (
-                    f"MLflow at {web.settings.mlflow_url} did not answer ({type(exc).__name__})"
-                )
+        named = await _registry_part(web, context) if web.settings.mlflow_url else {}
+        context["gate"] = gate = LiveGate(web.settings.registry_tolerance, web.settings.registry_min_reviewed)
+        store = web.store if web.store_ready else None
+        context["challengers"] = await anyio.to_thread.run_sync(
+            challenger_views, context.get("agent"), named, store, gate
+        )
         return render(request, "models.html", context)
 
     return router
+
+
+async def _registry_part(web, context: dict) -> dict[str, str | None]:
+    """The registry table (or why there is none) into ``context``; each kind's challenger version."""
+    mlflow_url = web.settings.mlflow_url
+    try:
+        context["registry"] = await registry_versions(web.agent.client, mlflow_url)
+        return await registry_challengers(web.agent.client, mlflow_url)
+    except httpx.HTTPStatusError as exc:
+        status, said = exc.response.status_code, exc.response.text[:200]
+        context["registry_error"] = f"MLflow at {mlflow_url} refused ({status}): {said}"
+    except httpx.HTTPError as exc:
+        context["registry_error"] = f"MLflow at {mlflow_url} did not answer ({type(exc).__name__})"
+    return {}

@@ -1,4 +1,4 @@
-"""The production and staging versions of both models, read from the MLflow server's REST API.
+"""The production, staging and challenger versions of both models, from the MLflow server's REST API.
 
 Over HTTP only (MLFLOW_TRACKING_URI): the web image carries no MLflow. Without
 a server the page shows what the agent serves and says where staging would come from.
@@ -11,27 +11,46 @@ import json
 
 import httpx
 
-from callcenterai.kinds import kind_named
+from callcenterai.kinds import KIND_NAMES, kind_named
 
 ALIASES = ("production", "staging")
+# Apart from the table of ALIASES: the models page shows it in each model's challenger part.
+CHALLENGER = "challenger"
 
 
 async def registry_versions(client: httpx.AsyncClient, mlflow_url: str) -> list[dict]:
     """One row per model kind and alias: version, test metrics, registered and promoted when."""
     rows = []
-    for kind in ("tfidf", "transformer"):
+    for kind in KIND_NAMES:
         name = kind_named(kind).registered_name
         for alias in ALIASES:
-            response = await client.get(
-                f"{mlflow_url.rstrip('/')}/api/2.0/mlflow/registered-models/alias",
-                params={"name": name, "alias": alias},
-            )
-            if _no_such_alias(response):
+            version = await _aliased(client, mlflow_url, name, alias)
+            if version is None:
                 rows.append({"kind": kind, "name": name, "alias": alias, "version": None})
-                continue
-            response.raise_for_status()
-            rows.append(_row(kind, name, alias, response.json()["model_version"]))
+            else:
+                rows.append(_row(kind, name, alias, version))
     return rows
+
+
+async def registry_challengers(client: httpx.AsyncClient, mlflow_url: str) -> dict[str, str | None]:
+    """Per model kind, the version the registry's ``challenger`` alias names (None: no challenger)."""
+    named = {}
+    for kind in KIND_NAMES:
+        version = await _aliased(client, mlflow_url, kind_named(kind).registered_name, CHALLENGER)
+        named[kind] = None if version is None else str(version["version"])
+    return named
+
+
+async def _aliased(client: httpx.AsyncClient, mlflow_url: str, name: str, alias: str) -> dict | None:
+    """The model version an alias names, as MLflow describes it; None when no version carries it."""
+    response = await client.get(
+        f"{mlflow_url.rstrip('/')}/api/2.0/mlflow/registered-models/alias",
+        params={"name": name, "alias": alias},
+    )
+    if _no_such_alias(response):
+        return None
+    response.raise_for_status()
+    return response.json()["model_version"]
 
 
 def _no_such_alias(response: httpx.Response) -> bool:
@@ -79,7 +98,8 @@ def _when(millis: int) -> str | None:
 
 
 def _number(value: str):
+    """A metric tag as a number (the page rounds it for people), or as it is when it is none."""
     try:
-        return round(float(value), 4)
+        return float(value)
     except ValueError:
         return value

@@ -51,6 +51,10 @@ class WebSettings(ServiceSettings):
     mlflow_url: str | None = Field(None, pattern=r"^https?://", validation_alias="MLFLOW_TRACKING_URI")
     mlflow_ui_url: str = Field("http://127.0.0.1:5000", validation_alias="MLFLOW_UI_URL")
     grafana_url: str = Field("http://127.0.0.1:3000", validation_alias="GRAFANA_URL")
+    # The registry's live gate, for the models page's challenger verdict: params.yaml's registry
+    # tolerance and min_reviewed_tickets, repeated here because the web image carries no params.yaml.
+    registry_tolerance: float = Field(0.005, ge=0.0, le=1.0, validation_alias="REGISTRY_TOLERANCE")
+    registry_min_reviewed: int = Field(30, ge=1, validation_alias="REGISTRY_MIN_REVIEWED_TICKETS")
 
     @property
     def form_limit(self) -> int:

@@ -8,7 +8,8 @@ maximum are cut and the answer says so (``"truncated": true``).
 
 Environment: MODEL_URI (default models:/callcenterai-transformer-classifier@production;
 a folder such as models/transformer works too), MLFLOW_TRACKING_URI, CALLCENTERAI_API_KEY,
-MODEL_CACHE_DIR, MODEL_POLL_SECONDS, MAX_TEXT_CHARS, MAX_BATCH_SIZE, MAX_BODY_BYTES, CORS_ORIGINS,
+MODEL_CACHE_DIR, MODEL_POLL_SECONDS, CHALLENGER_URI (default: MODEL_URI's model @challenger),
+MAX_TEXT_CHARS, MAX_BATCH_SIZE, MAX_BODY_BYTES, CORS_ORIGINS,
 CLIENT_KEYS (who may send tickets; unset: anyone), FAST_PATH,
 ORT_THREADS, LOG_LEVEL.
 """

@@ -44,6 +44,7 @@ def test_public_ready_and_model_hold_no_url_path_or_error_the_key_shows_them(tmp
         "circuit": "closed",
         "model": None,
         "card": None,
+        "challenger": None,
     }
     assert model.json()["warnings"] == ["tfidf_svc unavailable", "transformer_svc unavailable"]
     assert ready_detailed.json()["backends"]["tfidf_svc"]["url"] == NOWHERE

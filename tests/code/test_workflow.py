@@ -137,6 +137,7 @@ def test_each_rule_catches_a_workflow_broken_its_way(rule_name, old, new):
     assert getattr(rules, rule_name)(Workflow(text.replace(old, new, 1))) != []
 
 
+@pytest.mark.slow  # several seconds: kept out of the fast lane
 def test_a_forks_run_leaves_out_exactly_the_tests_that_read_the_real_tickets():
     """`-m "not data"` (the fork's selector): a test using the tickets through a fixture is out,
     directly (sample_frame) or through another fixture (service: registry_env, trained_project)."""

@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from prometheus_client import CollectorRegistry
 
+from callcenterai.agent.drift_gauges import DriftGauges
 from callcenterai.agent.metrics import AgentMetrics
 from callcenterai.config import PROJECT_ROOT
 from callcenterai.dashboards.overview import OVERVIEW_JSON
@@ -78,8 +79,10 @@ def _wire_names(registry: CollectorRegistry) -> set[str]:
 
 
 def exported_names() -> set[str]:
-    """Every series the services' metric classes define, as Prometheus scrapes them."""
+    """Every series the services' metric classes define, as Prometheus scrapes them; the agent's
+    drift gauges too (a collector the agent adds to its registry when it has a review store)."""
     services = (AgentMetrics("agent"), ClassifierMetrics("tfidf_svc"), HttpMetrics("web_interface"))
+    DriftGauges(services[0].registry, "sqlite://", reader=lambda: None)
     return set().union(*(_wire_names(metrics.registry) for metrics in services))
 
 

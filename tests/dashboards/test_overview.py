@@ -41,6 +41,19 @@ ASKED_FOR = {
     "callcenterai_agent_review_store_total",
     "callcenterai_agent_review_spool_depth",
 }
+# And issue 33's drift and challenger row: the agent's copy of the last drift run, its shadow calls,
+# and each classifier's challenger.
+ASKED_FOR |= {
+    "callcenterai_drift_score",
+    "callcenterai_drift_threshold",
+    "callcenterai_drift_detected",
+    "callcenterai_drift_last_run_timestamp_seconds",
+    "job_backend:callcenterai_shadow_agreement:ratio_rate10m",
+    "callcenterai_shadow_tickets_total",
+    "job_backend:callcenterai_shadow_latency_seconds:p95_10m",
+    "callcenterai_challenger_loaded",
+    "callcenterai_challenger_load_failures_total",
+}
 
 
 def test_the_committed_json_is_what_the_code_builds():
@@ -102,6 +115,7 @@ def test_the_name_check_knows_what_the_services_export_and_what_the_rules_record
     assert "callcenterai_model_info" in exported_names()
     assert "job:callcenterai_requests:rate5m" in recorded_names()
     assert "callcenterai_agent_confidence" not in exported_names()  # a histogram has no bare series
+    assert {"callcenterai_drift_score", "callcenterai_drift_last_run_timestamp_seconds"} <= exported_names()
     assert metric_names('rate(callcenterai_a_total{reason="callcenterai_x"}[1m]) / job:callcenterai_b:r') == {
         "callcenterai_a_total",
         "job:callcenterai_b:r",

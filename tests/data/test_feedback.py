@@ -24,6 +24,7 @@ def _prepare(tmp_path, raw_csv, feedback=None, name="out"):
     return out, result
 
 
+@pytest.mark.slow  # several seconds: kept out of the fast lane
 def test_reviewed_tickets_join_train_only_and_the_test_split_is_unchanged(tmp_path, sample_csv):
     before, result = _prepare(tmp_path, sample_csv, name="before")
     assert result.returncode == 0, result.stderr
@@ -58,6 +59,7 @@ def test_reviewed_tickets_join_train_only_and_the_test_split_is_unchanged(tmp_pa
     assert sum(c["train"] for c in stats["classes"].values()) == len(grown)
 
 
+@pytest.mark.slow  # several seconds: kept out of the fast lane
 def test_a_header_only_feedback_file_changes_nothing(tmp_path, sample_csv):
     plain, _ = _prepare(tmp_path, sample_csv, name="plain")
     empty, result = _prepare(tmp_path, sample_csv, [], name="empty")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -18,12 +20,20 @@ def _outputs(folder):
     return {p.name: p.read_bytes() for p in sorted(folder.iterdir())} if folder.exists() else {}
 
 
-@pytest.fixture()
-def prepared_dir(tmp_path, sample_csv):
-    out = tmp_path / "processed"
-    result = run_script(SCRIPT, sample_csv, out)
+@pytest.fixture(scope="module")
+def prepared_once(tmp_path_factory, sample_frame):
+    folder = tmp_path_factory.mktemp("prepare")
+    sample_frame.to_csv(folder / "raw.csv", index=False)
+    out = folder / "processed"
+    result = run_script(SCRIPT, folder / "raw.csv", out)
     assert result.returncode == 0, result.stderr
     return out
+
+
+@pytest.fixture()
+def prepared_dir(tmp_path, prepared_once):
+    """The stage's outputs, a fresh copy per test (a bad run must leave this copy as it was)."""
+    return Path(shutil.copytree(prepared_once, tmp_path / "processed"))
 
 
 def test_split_is_stratified_and_disjoint(prepared_dir, sample_frame):

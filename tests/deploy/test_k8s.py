@@ -173,6 +173,7 @@ def checkov() -> str:
     return str(found) if found.exists() else shutil.which("checkov")
 
 
+@pytest.mark.slow  # several seconds: kept out of the fast lane
 def test_checkov_finds_nothing_unjustified_and_flags_a_writable_root(rendered, tmp_path):
     for overlay, path in rendered.items():
         shutil.copy(path, tmp_path / path.name)

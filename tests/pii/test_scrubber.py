@@ -73,6 +73,7 @@ def test_dates_ids_versions_and_ordinary_words_are_left_alone(scrubber):
     assert [scrubber.scrub(t).text for t in negatives] == negatives
 
 
+@pytest.mark.slow  # several seconds: kept out of the fast lane
 @pytest.mark.parametrize("names", [False, True], ids=["structured", "with_names"])
 def test_at_most_one_percent_of_real_tickets_change(names, shared_csv, request):
     scrubber = request.getfixturevalue("name_scrubber" if names else "scrubber")
@@ -103,6 +104,7 @@ print(len(attempts))
 """
 
 
+@pytest.mark.slow  # several seconds: kept out of the fast lane
 def test_the_scrubber_works_with_the_network_unreachable():
     """A fresh process whose sockets refuse to connect: the e-mail check must not fetch anything."""
     text = "mail jane@corp.example.com or call +44 20 7946 0958"

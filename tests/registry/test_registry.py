@@ -17,10 +17,13 @@ from callcenterai.registry.store import RegistryError
 from tests.helpers import load_script, run_script
 
 
-def cli(store, *args):
-    """The registry script as a user types it, from the store's project folder (no models/ there)."""
+def cli(store, *args, env: dict | None = None):
+    """The registry script as a user types it, from the store's project folder (no models/ there),
+    with no review store unless ``env`` names one (not the project's review.db)."""
     script = PROJECT_ROOT / "scripts" / "mlflow_registry.py"
-    return run_script(script, *args, cwd=store["folder"], env={"MLFLOW_TRACKING_URI": store["uri"]})
+    missing = f"sqlite:///{store['folder'] / 'no-review.db'}"
+    env = {"MLFLOW_TRACKING_URI": store["uri"], "DATABASE_URL": missing, **(env or {})}
+    return run_script(script, *args, cwd=store["folder"], env=env)
 
 
 def state(registry):
@@ -247,6 +250,7 @@ def test_cli_flow_as_a_user_types_it(store, tmp_path):
     assert len(pd.read_csv(tmp_path / "p.csv")) == 2
 
 
+@pytest.mark.slow  # several seconds: kept out of the fast lane
 def test_no_runs_and_unreachable_store_are_clear(tmp_path):
     empty = run_script(
         "scripts/mlflow_registry.py",

@@ -75,6 +75,20 @@ def agent_service(tfidf_service, transformer_service, policy_copy, tmp_path_fact
         yield {"url": url, "log": log, "policy": policy_copy, "database": folder / "review.db"}
 
 
+# Champion and challenger: a store of their own, so moving its aliases moves nothing the fixtures above serve.
+@pytest.fixture(scope="session")
+def published_mlflow(trained_project, registry_env, tmp_path_factory):
+    """A real `mlflow server` (artifacts proxied) with the fixture's production models published to
+    it; tests that set its challenger or promote in it train and register their own versions."""
+    folder, _ = trained_project
+    with running_mlflow_server(tmp_path_factory.mktemp("champion-mlflow")) as url:
+        result = run_script(
+            "scripts/mlflow_registry.py", "publish", "--to", url, cwd=folder, env=registry_env
+        )
+        assert result.returncode == 0, result.stderr
+        yield url
+
+
 # The web interface, in front of the agent above, with one reviewer and the fixture's MLflow store served.
 @pytest.fixture(scope="session")
 def reviewers_file(tmp_path_factory):
