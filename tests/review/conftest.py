@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from callcenterai.review.store import ReviewStore
 from tests.helpers import running_postgres
 
 
@@ -31,3 +32,13 @@ def postgres_url(postgres_server) -> str:
     ) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')
     return f"postgresql+psycopg://callcenterai@/{name}?host={postgres_server}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """A migrated review store, once on SQLite and once on a fresh PostgreSQL database."""
+    url = f"sqlite:///{tmp_path / 'review.db'}" if request.param == "sqlite" else None
+    store = ReviewStore(url or request.getfixturevalue("postgres_url"))
+    store.migrate()
+    yield store
+    store.engine.dispose()

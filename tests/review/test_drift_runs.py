@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
 from callcenterai.review.drift_runs import latest_drift_run, save_drift_run
-from callcenterai.review.store import ReviewStore
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'review.db'}" if request.param == "sqlite" else None
-    store = ReviewStore(url or request.getfixturevalue("postgres_url"))
-    store.migrate()
-    yield store
-    store.engine.dispose()
 
 
 def drift_run(created_at: str, score: float) -> dict:

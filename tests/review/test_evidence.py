@@ -15,15 +15,6 @@ from tests.helpers import REVIEW_LABELS, flagged_record
 ACCESS, HARDWARE = REVIEW_LABELS
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'review.db'}" if request.param == "sqlite" else None
-    store = ReviewStore(url or request.getfixturevalue("postgres_url"))
-    store.migrate()
-    yield store
-    store.engine.dispose()
-
-
 def outcome(key, champion, challenger, latency=None, **changes) -> dict:
     """One shadowed ticket; a challenger of None failed (timed out)."""
     return {

@@ -19,19 +19,6 @@ from callcenterai.review.store import MIGRATIONS, AlreadyDecided, ReviewError, R
 from tests.helpers import REVIEW_LABELS, flagged_record
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    """The same tests on the default SQLite file and on a real PostgreSQL server."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'review.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-    store = ReviewStore(url)
-    store.migrate()
-    yield store
-    store.engine.dispose()
-
-
 def test_the_migrations_make_the_schema_and_can_run_again(store):
     store.migrate()  # already at head: nothing to do, nothing lost
     tables = set(inspect(store.engine).get_table_names())

@@ -11,19 +11,10 @@ from alembic.config import Config
 from sqlalchemy import inspect, select
 
 from callcenterai.review.schema import ShadowOutcome
-from callcenterai.review.store import MIGRATIONS, ReviewStore
+from callcenterai.review.store import MIGRATIONS
 from callcenterai.review.traffic import add_shadow_outcomes, add_traffic, prune_traffic, traffic_window
 
 START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    url = f"sqlite:///{tmp_path / 'review.db'}" if request.param == "sqlite" else None
-    store = ReviewStore(url or request.getfixturevalue("postgres_url"))
-    store.migrate()
-    yield store
-    store.engine.dispose()
 
 
 def sample(number: int, **changes) -> dict:
