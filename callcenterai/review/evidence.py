@@ -10,13 +10,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from callcenterai.review.schema import FlaggedTicket, Review, ShadowOutcome
 from callcenterai.review.store import ReviewStore
 
 # Accuracies are ratios of counts: a gap equal to the tolerance must not be refused for a float's last bit.
 ROUNDING = 1e-9
+# Latency percentiles over the newest answers this many: recent enough, and a bounded read.
+LATENCY_SAMPLE = 20_000
 
 
 @dataclass(frozen=True)
@@ -60,24 +62,55 @@ def _latest_labels():
     )
 
 
-def _outcomes(store: ReviewStore, model_name: str, challenger_version: str) -> list:
+def _of_version(model_name: str, challenger_version: str):
+    return (ShadowOutcome.model_name == model_name, ShadowOutcome.challenger_version == challenger_version)
+
+
+def _answered():
+    return ShadowOutcome.error.is_(None) & ShadowOutcome.challenger_label.is_not(None)
+
+
+def _counts(session, where) -> tuple[int, int, int]:
+    """(shadowed, answered, agreed), counted by the database: a challenger shadows every ticket."""
+    answered, agreed = _answered(), _answered() & (
+        ShadowOutcome.champion_label == ShadowOutcome.challenger_label
+    )
+    query = select(
+        func.count(),
+        func.coalesce(func.sum(case((answered, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((agreed, 1), else_=0)), 0),
+    ).where(*where)
+    shadowed, answered_count, agreed_count = session.execute(query).one()
+    return int(shadowed), int(answered_count), int(agreed_count)
+
+
+def _reviewed(session, where) -> list:
+    """The answered outcomes of reviewed tickets, with the truth; a ticket shadowed twice (delivered
+    again) counts once: its last outcome."""
     truth = _latest_labels()
     query = (
         select(
             ShadowOutcome.ticket_key,
-            ShadowOutcome.champion_version,
             ShadowOutcome.champion_label,
             ShadowOutcome.challenger_label,
-            ShadowOutcome.latency_ms,
-            ShadowOutcome.error,
-            truth.c.label.label("truth"),
+            truth.c.label,
         )
-        .outerjoin(truth, truth.c.ticket_key == ShadowOutcome.ticket_key)
-        .where(ShadowOutcome.model_name == model_name, ShadowOutcome.challenger_version == challenger_version)
+        .join(truth, truth.c.ticket_key == ShadowOutcome.ticket_key)
+        .where(*where, _answered())
         .order_by(ShadowOutcome.id)
     )
-    with store.sessions() as session:
-        return list(session.execute(query))
+    return list({row.ticket_key: row for row in session.execute(query)}.values())
+
+
+def _latencies(session, where) -> list[float]:
+    """The newest answered outcomes' latencies: enough for percentiles, bounded however long it shadowed."""
+    query = (
+        select(ShadowOutcome.latency_ms)
+        .where(*where, _answered(), ShadowOutcome.latency_ms.is_not(None))
+        .order_by(ShadowOutcome.id.desc())
+        .limit(LATENCY_SAMPLE)
+    )
+    return [float(value) for value in session.scalars(query)]
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -96,22 +129,23 @@ def _version_order(version: str) -> tuple:
 
 def live_evidence(store: ReviewStore, model_name: str, challenger_version: str) -> LiveEvidence:
     """What the shadow outcomes of ``challenger_version`` of ``model_name`` say so far."""
-    outcomes = _outcomes(store, model_name, challenger_version)
-    answered = [row for row in outcomes if row.error is None and row.challenger_label is not None]
-    # A ticket shadowed twice (delivered again) counts once among the reviewed: its last outcome.
-    reviewed = list({row.ticket_key: row for row in answered if row.truth is not None}.values())
-    champion_correct = sum(row.champion_label == row.truth for row in reviewed)
-    challenger_correct = sum(row.challenger_label == row.truth for row in reviewed)
-    agreed = sum(row.champion_label == row.challenger_label for row in answered)
-    latencies = [row.latency_ms for row in answered if row.latency_ms is not None]
+    where = _of_version(model_name, challenger_version)
+    with store.sessions() as session:
+        shadowed, answered, agreed = _counts(session, where)
+        reviewed = _reviewed(session, where)
+        latencies = _latencies(session, where)
+        versions = session.scalars(select(ShadowOutcome.champion_version).where(*where).distinct())
+        champion_versions = sorted(set(versions), key=_version_order)
+    champion_correct = sum(row.champion_label == row.label for row in reviewed)
+    challenger_correct = sum(row.challenger_label == row.label for row in reviewed)
     return LiveEvidence(
         model_name=model_name,
         challenger_version=challenger_version,
-        champion_versions=sorted({row.champion_version for row in outcomes}, key=_version_order),
-        shadowed=len(outcomes),
-        failed=len(outcomes) - len(answered),
+        champion_versions=champion_versions,
+        shadowed=shadowed,
+        failed=shadowed - answered,
         agreed=agreed,
-        agreement=agreed / len(answered) if answered else None,
+        agreement=agreed / answered if answered else None,
         reviewed=len(reviewed),
         champion_correct=champion_correct,
         challenger_correct=challenger_correct,

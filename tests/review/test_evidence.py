@@ -7,6 +7,7 @@ import dataclasses
 
 import pytest
 
+from callcenterai.review import evidence as evidence_module
 from callcenterai.review.evidence import LiveEvidence, describe, judge, live_evidence
 from callcenterai.review.store import ReviewStore
 from callcenterai.review.traffic import add_shadow_outcomes
@@ -80,6 +81,14 @@ def test_the_evidence_counts_agreement_accuracy_on_reviewed_tickets_and_latency(
     verdict = judge(evidence, tolerance=0.1, min_reviewed=4)
     assert verdict.refuse and verdict.enough
     assert "50 % of 4 reviewed tickets, production on 75 %: 25 points worse" in verdict.reason
+
+
+def test_latency_percentiles_read_only_the_newest_answers(store, monkeypatch):
+    monkeypatch.setattr(evidence_module, "LATENCY_SAMPLE", 2)
+    add_shadow_outcomes(store, [outcome(None, ACCESS, ACCESS, latency) for latency in (900.0, 10.0, 20.0)])
+    evidence = live_evidence(store, "tickets-tfidf", "4")
+    assert evidence.shadowed == 3 and evidence.agreed == 3
+    assert evidence.latency_p50_ms == pytest.approx(15.0)
 
 
 def test_a_version_never_shadowed_has_no_evidence(store):
