@@ -178,9 +178,19 @@ def samples_of(
         per_text=settings.backend_timeout_per_text,
         max_concurrency=settings.shadow_max_concurrency,
         max_pending=settings.shadow_max_pending,
+        rest=settings.shadow_rest_seconds,
         batch=min(ShadowLimits.batch, settings.max_batch),
     )
     return Shadow(backends, metrics, limits, traffic.add_outcomes if traffic else None), traffic
+
+
+def drift_reader(reviews: ReviewWriter):
+    def latest():
+        from callcenterai.review.drift_runs import latest_drift_run
+
+        return latest_drift_run(reviews.opened_store())
+
+    return latest
 
 
 def create_app(settings: AgentSettings) -> FastAPI:
@@ -192,11 +202,9 @@ def create_app(settings: AgentSettings) -> FastAPI:
         for kind, url in (("tfidf", settings.tfidf_url), ("transformer", settings.transformer_url))
     }
     reviews = review_writer_of(settings, metrics) if settings.database_url else None
-    drift = (
-        DriftGauges(metrics.registry, settings.database_url, settings.database_password)
-        if settings.database_url
-        else None
-    )
+    # Read through the review writer's store, which migrates the database before its first use:
+    # a fresh database then has no drift run yet rather than no table to read.
+    drift = DriftGauges(metrics.registry, reader=drift_reader(reviews)) if reviews is not None else None
     source = policy_source(settings.policy_source, tracking_uri())
     policy_holder = PolicyHolder(source, backends, metrics)
     scrubber = Scrubber(names=settings.pii_names)

@@ -21,27 +21,11 @@ from prometheus_client.core import GaugeMetricFamily
 log = logging.getLogger("callcenterai.agent")
 
 
-def _read_latest_run(url: str, password: str | None) -> Callable[[], dict | None]:
-    # Imported on first use, as the review writer does: the agent starts without SQLAlchemy loaded.
-    from callcenterai.review.drift_runs import latest_drift_run
-    from callcenterai.review.store import ReviewStore
-
-    store = ReviewStore(url, password)
-    return lambda: latest_drift_run(store)
-
-
 class DriftGauges:
     """A collector on ``registry``: ``refresh`` reads the latest run, ``run`` refreshes forever."""
 
-    def __init__(
-        self,
-        registry: CollectorRegistry,
-        url: str,
-        password: str | None = None,
-        reader: Callable[[], dict | None] | None = None,
-    ):
-        self.url, self.password = url, password
-        self.reader = reader
+    def __init__(self, registry: CollectorRegistry, reader: Callable[[], dict | None]):
+        self.reader = reader  # the latest run as latest_drift_run gives it
         self.latest: dict | None = None
         self.unreadable = False
         registry.register(self)
@@ -49,8 +33,6 @@ class DriftGauges:
     def refresh(self) -> bool:
         """Read the latest run; False (values kept, logged once) when the database cannot be read."""
         try:
-            if self.reader is None:
-                self.reader = _read_latest_run(self.url, self.password)
             latest = self.reader()
         except Exception as error:  # any driver or schema error: the gauges keep what they show
             if not self.unreadable:

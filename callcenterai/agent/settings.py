@@ -66,6 +66,9 @@ class AgentSettings(ServiceSettings):
     # always leaves the champions connections of the shared pool.
     shadow_max_concurrency: int = Field(2, gt=0, validation_alias="SHADOW_MAX_CONCURRENCY")
     shadow_max_pending: int = Field(2000, gt=0, validation_alias="SHADOW_MAX_PENDING")
+    # After a failed challenger call, nothing is sent to that challenger for this long, doubling
+    # while it keeps failing (agent.shadow.MAX_REST); 0 sends every ticket whatever happened before.
+    shadow_rest_seconds: float = Field(1.0, ge=0, validation_alias="SHADOW_REST_SECONDS")
     # The share of answered tickets recorded for the drift checks (agent.traffic_writer), and how
     # many of the newest the review store keeps.
     traffic_sample_share: float = Field(1.0, ge=0, le=1, validation_alias="TRAFFIC_SAMPLE_SHARE")

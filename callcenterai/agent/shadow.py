@@ -10,7 +10,9 @@ in flight tickets gather, so under load each call carries a full batch. The call
 pooled client, and the settings keep the concurrency under the pool's size: a challenger that hangs
 holds a few connections for its timeout, never the champions'. Its failures are counted per ticket,
 logged once per change of state, and never reach a caller: the champion's answer is the only one
-anyone sees.
+anyone sees. After a failed call the challenger rests (``SHADOW_REST_SECONDS``, doubling while it
+keeps failing, at most ``MAX_REST``): its tickets are counted failed and stored as not sent, so a
+broken challenger costs neither calls nor work in its service.
 
 Each challenger answer is compared with the answer of the champion on the same backend (TF-IDF with
 TF-IDF; the transformer only for the tickets it was asked about) and becomes a ``shadow_outcomes``
@@ -44,6 +46,13 @@ class ShadowLimits:
     max_concurrency: int = 2  # challenger calls in flight, both backends together
     max_pending: int = 2000  # tickets waiting, per backend
     batch: int = 64  # tickets per call, at most (kept within the classifiers' MAX_BATCH_SIZE)
+    rest: float = 1.0  # seconds nothing is sent to a challenger after a failed call (0: no rest)
+
+
+# A challenger failing for long is asked again at least this often.
+MAX_REST = 30.0
+# The ``error`` of a ticket not sent because its challenger is resting after a failure.
+RESTING = "resting"
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,8 @@ class Shadow:
         self.calls: set[asyncio.Task] = set()
         self.errors: dict[str, str | None] = dict.fromkeys(backends)  # each challenger's last failure
         self.turn = 0  # which backend's queue is served next, in turn
+        self.rest_seconds = dict.fromkeys(backends, 0.0)  # each challenger's current rest ...
+        self.rest_until = dict.fromkeys(backends, 0.0)  # ... and when it ends (time.monotonic)
         self._results = {
             (kind, result): metrics.shadow_tickets.labels(backend=kind, result=result)
             for kind in backends
@@ -108,6 +119,10 @@ class Shadow:
             kind = await self._next_backend()
             queue = self.queues[kind]
             items = [queue.popleft() for _ in range(min(self.limits.batch, len(queue)))]
+            if time.monotonic() < self.rest_until[kind]:
+                self._unsent(kind, items)
+                self.slots.release()
+                continue
             call = asyncio.create_task(self._call(kind, items))
             self.calls.add(call)
             call.add_done_callback(self._finished)
@@ -136,8 +151,10 @@ class Shadow:
             answers, version = answers_of(reply, len(items))
         except ChallengerFailed as exc:
             self._failed(kind, items, exc.error)
+            self._rest(kind)
             return
         seconds = time.perf_counter() - started
+        self.rest_seconds[kind] = 0.0
         self._health(kind, None)
         self.metrics.shadow_latency.labels(backend=kind).observe(seconds)
         self._record([self._compared(item, answer, version, seconds) for item, answer in zip(items, answers)])
@@ -154,6 +171,19 @@ class Shadow:
         self._results[kind, "failed"].inc(len(items))
         self._health(kind, error)
         self._record([outcome_row(item, error=error) for item in items])
+
+    def _rest(self, kind: str) -> None:
+        """After a failed call, send that challenger nothing for a while, longer while it keeps failing:
+        a broken challenger then costs neither calls nor its service's work."""
+        if self.limits.rest <= 0:
+            return
+        seconds = min(MAX_REST, max(self.limits.rest, 2 * self.rest_seconds[kind]))
+        self.rest_seconds[kind], self.rest_until[kind] = seconds, time.monotonic() + seconds
+
+    def _unsent(self, kind: str, items: list[Shadowed]) -> None:
+        """Tickets for a resting challenger: counted failed and stored as not sent, no call made."""
+        self._results[kind, "failed"].inc(len(items))
+        self._record([outcome_row(item, error=RESTING) for item in items])
 
     def _health(self, kind: str, error: str | None) -> None:
         """Log a challenger's change of state once, not once per call."""

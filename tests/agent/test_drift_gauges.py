@@ -15,7 +15,7 @@ from sqlalchemy import text
 from callcenterai.agent.app import create_app
 from callcenterai.agent.drift_gauges import DriftGauges
 from callcenterai.agent.settings import AgentSettings
-from callcenterai.review.drift_runs import save_drift_run
+from callcenterai.review.drift_runs import latest_drift_run, save_drift_run
 from callcenterai.review.schema import Base
 from callcenterai.review.store import ReviewStore
 from tests.helpers import policy
@@ -62,7 +62,7 @@ def migrated_store(tmp_path) -> ReviewStore:
 
 def test_the_latest_run_becomes_gauges_and_before_any_run_there_are_no_samples(tmp_path):
     store, registry = migrated_store(tmp_path), CollectorRegistry()
-    gauges = DriftGauges(registry, store.url)
+    gauges = DriftGauges(registry, reader=lambda: latest_drift_run(store))
     assert gauges.refresh() and samples(generate_latest(registry).decode()) == {}
     assert "# TYPE callcenterai_drift_score gauge" in generate_latest(registry).decode()
     save_drift_run(store, drift_run(0.05, "2026-02-01T00:00:00+00:00"))
@@ -83,7 +83,7 @@ def test_the_latest_run_becomes_gauges_and_before_any_run_there_are_no_samples(t
 def test_an_unreadable_database_keeps_the_last_values_and_is_logged_once(tmp_path, caplog):
     store, registry = migrated_store(tmp_path), CollectorRegistry()
     save_drift_run(store, drift_run(0.35))
-    gauges = DriftGauges(registry, store.url)
+    gauges = DriftGauges(registry, reader=lambda: latest_drift_run(store))
     assert gauges.refresh()
     before = samples(generate_latest(registry).decode())
     with store.engine.begin() as connection:

@@ -16,6 +16,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from callcenterai.agent.settings import AgentSettings
 from callcenterai.httpkit.settings import SettingsError, settings_from_env
@@ -32,6 +33,18 @@ TEXTS = [
 
 def shadowed(client, result: str) -> float:
     return sample(client, TICKETS, backend="tfidf", result=result)
+
+
+def stored_errors(database: str) -> list[str | None]:
+    """The ``error`` of each shadow outcome row written so far, oldest first (none before the tables)."""
+    store = ReviewStore(database)
+    try:
+        with store.sessions() as session:
+            return session.scalars(select(ShadowOutcome.error).order_by(ShadowOutcome.id)).all()
+    except OperationalError:
+        return []
+    finally:
+        store.engine.dispose()
 
 
 def without_latency(answer: dict) -> dict:
@@ -176,7 +189,8 @@ def test_a_hanging_challenger_never_delays_a_caller_and_its_tickets_count_as_fai
     fake = FailingChallenger("hang")
     with (
         served(fake.app, "fake tfidf_svc") as url,
-        agent_app(tmp_path, url, SHADOW_MAX_CONCURRENCY=1) as client,
+        # No rest after the timeout: the tickets that gathered behind the call are sent too.
+        agent_app(tmp_path, url, SHADOW_MAX_CONCURRENCY=1, SHADOW_REST_SECONDS=0) as client,
     ):
         try:
             assert client.post("/predict", json={"text": TEXTS[0]}).status_code == 200
@@ -198,12 +212,14 @@ def test_a_hanging_challenger_never_delays_a_caller_and_its_tickets_count_as_fai
 def test_a_challenger_answering_500_is_counted_failed_stored_with_why_and_logged_once(tmp_path, caplog):
     fake = FailingChallenger("500")
     database = f"sqlite:///{tmp_path / 'review.db'}"
-    settings = {"SHADOW_MAX_CONCURRENCY": 1, "DATABASE_URL": database}
+    # No rest after a failure: every ticket is sent, and fails.
+    settings = {"SHADOW_MAX_CONCURRENCY": 1, "DATABASE_URL": database, "SHADOW_REST_SECONDS": 0}
     caplog.set_level(logging.WARNING, logger="callcenterai.agent")
     with served(fake.app, "fake tfidf_svc") as url, agent_app(tmp_path, url, **settings) as client:
         for sent, text in enumerate(TEXTS[:4], start=1):
             assert client.post("/predict", json={"text": text}).json()["label"] == "Access"
             until(lambda: shadowed(client, "failed") == sent, "the failure counted")
+        until(lambda: len(stored_errors(database)) == 4, "the outcome rows written")
     assert fake.begun == 4  # four failed calls ...
     warned = [r for r in caplog.records if "challenger: no answer (http_5xx)" in r.getMessage()]
     assert len(warned) == 1  # ... logged once
@@ -214,6 +230,19 @@ def test_a_challenger_answering_500_is_counted_failed_stored_with_why_and_logged
     assert [(r.error, r.challenger_label, r.challenger_version, r.champion_version) for r in rows] == [
         ("http_5xx", None, "2", "1")
     ] * 4
+
+
+def test_after_a_failed_call_the_challenger_rests_its_tickets_counted_failed_and_not_sent(tmp_path):
+    fake = FailingChallenger("500")
+    database = f"sqlite:///{tmp_path / 'review.db'}"
+    settings = {"SHADOW_MAX_CONCURRENCY": 1, "DATABASE_URL": database, "SHADOW_REST_SECONDS": 600}
+    with served(fake.app, "fake tfidf_svc") as url, agent_app(tmp_path, url, **settings) as client:
+        for sent, text in enumerate(TEXTS[:4], start=1):
+            assert client.post("/predict", json={"text": text}).json()["label"] == "Access"
+            until(lambda: shadowed(client, "failed") == sent, "the failure counted")
+        until(lambda: len(stored_errors(database)) == 4, "the outcome rows written")
+    assert fake.begun == 1  # the first call failed; the next tickets came while it rested: not sent
+    assert stored_errors(database) == ["http_5xx", "resting", "resting", "resting"]
 
 
 @pytest.mark.parametrize(

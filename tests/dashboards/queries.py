@@ -82,7 +82,7 @@ def exported_names() -> set[str]:
     """Every series the services' metric classes define, as Prometheus scrapes them; the agent's
     drift gauges too (a collector the agent adds to its registry when it has a review store)."""
     services = (AgentMetrics("agent"), ClassifierMetrics("tfidf_svc"), HttpMetrics("web_interface"))
-    DriftGauges(services[0].registry, "sqlite://", reader=lambda: None)
+    DriftGauges(services[0].registry, reader=lambda: None)
     return set().union(*(_wire_names(metrics.registry) for metrics in services))
 
 
