@@ -21,6 +21,11 @@ class BadInput(UserError, ValueError):
     """A request the caller must fix; the services answer it with 422 and this message."""
 
 
+class NotServed(Exception):
+    """What the request asks for is not served here now (a challenger route with no challenger
+    loaded); the services answer 404 with this message, which says why."""
+
+
 class NotReady(Exception):
     """A service that cannot answer yet (no model, no policy, no backend); the services answer 503.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,18 @@ from tests.helpers import QUICK_PARAMS, RAW_NAME, dvc, make_pipeline_project, ru
 # ../shared beside the checkout here; on GitHub the same file, pulled by DVC from the CI remote.
 SHARED_CSV = PROJECT_ROOT.parent / "shared" / "data" / RAW_NAME
 PULLED_CSV = PROJECT_ROOT / "data" / "raw" / RAW_NAME
+
+
+@pytest.fixture(scope="module", autouse=True)
+def mlflow_uri_as_found():
+    """MLflow's set_tracking_uri also writes MLFLOW_TRACKING_URI: a module that trains or publishes
+    in-process must not leave it for the next one (the services' settings read it)."""
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    yield
+    if saved is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = saved
 
 
 @pytest.fixture(scope="session")

@@ -82,7 +82,10 @@ def _wait_until_up(url: str, process: subprocess.Popen, log_path: Path, what: st
 
 
 def _stop(process: subprocess.Popen, timeout: float) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:  # it had exited (a failed start): its log is the test's failure
+        return
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -278,11 +281,12 @@ def register_tfidf(processed: Path, folder: Path, uri: str, tag: str) -> str:
     try:
         model_dir = train_and_evaluate(folder, processed, GOOD, tag)["model_dir"]
     finally:
+        # set_tracking_uri also writes the variable: put it back after, as it was (or absent).
+        mlflow.set_tracking_uri(previous[1])
         if previous[0] is None:
-            os.environ.pop("MLFLOW_TRACKING_URI")
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
         else:
             os.environ["MLFLOW_TRACKING_URI"] = previous[0]
-        mlflow.set_tracking_uri(previous[1])
     registered = registry_command(uri, "register", "--model", "tfidf", "--model-dir", model_dir)
     return re.search(r"version (\d+)", registered.stdout).group(1)
 

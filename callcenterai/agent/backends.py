@@ -144,7 +144,7 @@ class Backend:
             raise ChallengerFailed("timeout") from None
         except CallFailed:
             raise ChallengerFailed("unreachable") from None
-        if response.status == 503:
+        if response.status == 404:
             raise ChallengerFailed("no_challenger")
         if response.status != 200:
             raise ChallengerFailed("http_5xx" if response.status >= 500 else f"http_{response.status}")

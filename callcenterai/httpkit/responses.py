@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from callcenterai.errors import BadInput, NotReady
+from callcenterai.errors import BadInput, NotReady, NotServed
 from callcenterai.httpkit.schemas import ErrorBody
 
 log = logging.getLogger("callcenterai.service")
@@ -70,7 +70,7 @@ def describe_validation(errors: list[dict]) -> tuple[str, list[dict]]:
     return f"{first['field']}: {first['problem']}", detail
 
 
-DOMAIN_STATUS: dict[type[Exception], int] = {NotReady: 503, BadInput: 422}
+DOMAIN_STATUS: dict[type[Exception], int] = {NotReady: 503, NotServed: 404, BadInput: 422}
 # What a handler may raise that is answered in the shared shape rather than as a bug.
 ANSWERED = (StarletteHTTPException, *DOMAIN_STATUS)
 

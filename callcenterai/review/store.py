@@ -6,8 +6,11 @@ a deployment's database moves forward by migrations only.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy import case, create_engine, func, select, text
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -53,12 +56,27 @@ class ReviewStore:
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with self._sqlite_migration_lock(), self.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 # The agent and the web interface both migrate at start: one waits for the other.
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    @contextlib.contextmanager
+    def _sqlite_migration_lock(self) -> Iterator[None]:
+        """SQLite has no advisory lock: the processes sharing a database file (agents, web replicas)
+        take turns on a lock file beside it, so none sees another's half-made tables."""
+        database = self.engine.url.database
+        if self.engine.url.get_backend_name() != "sqlite" or not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate-lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def add_flagged(self, records: list[dict]) -> int:
         """Store flagged tickets in one transaction; how many were new.

@@ -14,6 +14,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, FastAPI
 from pydantic import BaseModel
 
+from callcenterai.errors import NotServed
 from callcenterai.httpkit.app import admin_post, build_app, prediction_router, reload_counted
 from callcenterai.httpkit.auth import api_key_given
 from callcenterai.httpkit.responses import ERRORS, JSONBytes
@@ -102,7 +103,7 @@ def challenger_router(requests: tuple[type[BaseModel], type[BaseModel]], answers
         requests, (Prediction, BatchPrediction), answers.predict, answers.predict_batch, CHALLENGER_PREFIX
     )
     for route in router.routes:
-        route.summary = f"{route.summary} with the challenger (503 when none is serving)"
+        route.summary = f"{route.summary} with the challenger (404 when none is serving)"
     return router
 
 
@@ -156,7 +157,8 @@ def create_app(settings: ClassifierSettings) -> FastAPI:
     challenger = ChallengerHolder(settings, holder, metrics)
     requests = request_models(settings.max_text_chars, settings.max_batch)
     answers = Answers(holder, metrics, kind, requests[0])
-    challenger_answers = Answers(challenger, metrics, kind, requests[0], counted=False)
+    # No challenger is a state of the registry, not a fault of the service: 404, not 503.
+    challenger_answers = Answers(challenger, metrics, kind, requests[0], counted=False, missing=NotServed)
     fast_paths = {"/predict": answers.fast_predict} if settings.fast_path else None
     app = build_app(
         settings,

@@ -48,16 +48,18 @@ class Answers:
         kind: ModelKind,
         request: type[BaseModel],
         counted: bool = True,
+        missing: type[Exception] = NotReady,
     ):
         self.holder, self.metrics, self.kind, self.request = holder, metrics, kind, request
         self.counted = counted
+        self.missing = missing  # raised, with the holder's reason, while it serves no model
         # One model call at a time off the loop; None: the kind scores on the event loop.
         self.model_lane = None if kind.score_on_event_loop else anyio.CapacityLimiter(1)
 
     def serving_now(self) -> Serving:
         serving = self.holder.current
         if serving is None:
-            raise NotReady(self.holder.unavailable)
+            raise self.missing(self.holder.unavailable)
         return serving
 
     def scored(self, labels: tuple[str, ...], row, truncated: bool | None = None) -> dict:

@@ -7,6 +7,7 @@ the transformer is the quick fine-tune of the pipeline fixture, exported to int8
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -271,15 +272,21 @@ def test_no_model_at_all_is_not_ready_and_says_why(tmp_path):
 LONG_TICKET = "xylophonequartz " * 12  # 192 characters, far over the quick model's 32 tokens
 
 
+def truncated_so_far(service: dict) -> float:
+    text = httpx.get(service["url"] + "/metrics").text
+    return float(re.search(r"^callcenterai_truncated_texts_total (\S+)$", text, re.M).group(1))
+
+
 def test_transformer_says_when_it_cut_a_long_ticket(transformer_service):
     card = httpx.get(transformer_service["url"] + "/model").json()
     assert card["kind"] == "transformer" and card["max_length"] == 32
+    before = truncated_so_far(transformer_service)  # the service is shared: other tests send to it
     long = post(transformer_service, "/predict", json={"text": LONG_TICKET}).json()
     short = post(transformer_service, "/predict", json={"text": "printer toner empty"}).json()
     assert long["truncated"] is True and short["truncated"] is False
     batch = post(transformer_service, "/predict/batch", json={"texts": ["printer toner empty", LONG_TICKET]})
     assert [p["truncated"] for p in batch.json()["predictions"]] == [False, True]
-    assert "callcenterai_truncated_texts_total 2.0" in httpx.get(transformer_service["url"] + "/metrics").text
+    assert truncated_so_far(transformer_service) == before + 2
 
 
 def test_tfidf_answers_carry_no_truncation_flag(tfidf_service):

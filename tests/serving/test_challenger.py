@@ -156,7 +156,7 @@ def test_challenger_predictions_stay_out_of_the_champions_prediction_metrics(reg
     assert app.state.metrics.registry.get_sample_value("callcenterai_prediction_confidence_count") == 3
 
 
-def test_no_challenger_alias_is_the_normal_none_state_and_its_routes_say_503(registry, tmp_path):
+def test_no_challenger_alias_is_the_normal_none_state_and_its_routes_say_404(registry, tmp_path):
     client, app = started(tmp_path)
     assert client.get("/model").json()["challenger"] == {
         "status": "none",
@@ -168,7 +168,7 @@ def test_no_challenger_alias_is_the_normal_none_state_and_its_routes_say_503(reg
         ("/challenger/predict/batch", {"texts": TEXTS}),
     ):
         refused = client.post(path, json=body)
-        assert refused.status_code == 503 and "no challenger is serving (status none" in refused.text
+        assert refused.status_code == 404 and "no challenger is serving (status none" in refused.text
     assert_champion_unaffected(client)
     assert (failures(app, "labels_differ"), failures(app, "load_failed")) == (0, 0)
     assert (
@@ -181,7 +181,7 @@ def test_challenger_uri_none_turns_it_off(registry, tmp_path):
     registry.client.set_registered_model_alias(NAME, "challenger", "2")
     client, _ = started(tmp_path, challenger_uri_override="none")
     assert client.get("/model").json()["challenger"]["reason"] == "CHALLENGER_URI is none"
-    assert client.post("/challenger/predict", json={"text": TEXTS[0]}).status_code == 503
+    assert client.post("/challenger/predict", json={"text": TEXTS[0]}).status_code == 404
 
 
 def test_a_removed_alias_unloads_the_challenger(registry, tmp_path):
@@ -190,7 +190,7 @@ def test_a_removed_alias_unloads_the_challenger(registry, tmp_path):
     assert app.state.challenger.current is not None
     registry.client.delete_registered_model_alias(NAME, "challenger")
     assert app.state.challenger.refresh().status == "none"
-    assert client.post("/challenger/predict", json={"text": TEXTS[0]}).status_code == 503
+    assert client.post("/challenger/predict", json={"text": TEXTS[0]}).status_code == 404
     assert_champion_unaffected(client)
     assert (
         sample(app, "callcenterai_challenger_loaded"),
@@ -206,7 +206,7 @@ def test_a_challenger_with_another_label_set_is_refused_with_the_labels_named(re
     assert card["status"] == "refused" and card["version"] == "3"
     assert "missing Purchase, Storage" in card["reason"]
     refused = client.post("/challenger/predict", json={"text": TEXTS[0]})
-    assert refused.status_code == 503 and "status refused" in refused.text
+    assert refused.status_code == 404 and "status refused" in refused.text
     assert_champion_unaffected(client)
     app.state.challenger.refresh()  # the same version against the same champion: not tried again
     assert failures(app, "labels_differ") == 1 and failures(app, "load_failed") == 0
