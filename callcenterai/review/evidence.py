@@ -7,9 +7,9 @@ and decided by a reviewer; the truth is the label of its latest decision.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+import numpy as np
 from sqlalchemy import case, func, select
 
 from callcenterai.review.schema import FlaggedTicket, Review, ShadowOutcome
@@ -114,13 +114,8 @@ def _latencies(session, where) -> list[float]:
 
 
 def percentile(values: list[float], share: float) -> float | None:
-    """The ``share`` quantile with linear interpolation between neighbours (numpy's default)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = share * (len(ordered) - 1)
-    below, above = math.floor(position), math.ceil(position)
-    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
+    """The ``share`` quantile (numpy's linear interpolation); None with no values."""
+    return float(np.percentile(values, 100 * share)) if values else None
 
 
 def _version_order(version: str) -> tuple:
