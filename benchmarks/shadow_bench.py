@@ -9,8 +9,8 @@ over loopback: an `mlflow server` in a scratch folder with the project's product
 published to it (mlflow_registry.py publish), a challenger trained on the first 2,000 tickets of
 train.csv, registered and set as `challenger` there by mlflow_registry.py; tfidf_svc twice over that
 server, one serving the challenger beside production (SHADOWED), one with CHALLENGER_URI=none
-(PLAIN); agents in front, each with its own SQLite review store (flagged tickets, shadow outcomes and
-traffic samples are written as in production).
+(PLAIN); agents in front, each with its own SQLite review store (flagged tickets, shadow calls and
+outcomes, traffic samples are written as in production).
 
 The routing policy is the project's with TF-IDF answering every ticket alone, so every answer is
 shadowed (SHADOW_SHARE 1.0, the default) and the shadow is the largest share of an answer's cost

@@ -19,7 +19,6 @@ input (too few tickets, missing columns, no reference or model), one line saying
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -34,7 +33,6 @@ def parse(argv):
     parser.add_argument("--window-csv", type=Path, help="the window as a CSV (text,label,confidence)")
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("DATABASE_URL") or f"sqlite:///{PROJECT_ROOT / 'review.db'}",
         help="the review store of the traffic samples (default: DATABASE_URL, else the project's review.db)",
     )
     parser.add_argument("--reference", type=Path, default=PROJECT_ROOT / "data" / "processed" / "train.csv")
@@ -55,14 +53,16 @@ def main(argv=None) -> int:
         params = params.model_copy(update={"window_size": args.window_size})
     from callcenterai.monitoring.drift_run import DriftSources, run_drift
     from callcenterai.monitoring.scoring import StageClock
+    from callcenterai.review_store_settings import ReviewStoreSettings
 
+    review_settings = ReviewStoreSettings()
     sources = DriftSources(
         model=args.model,
         reference=args.reference,
         out_dir=args.out_dir,
         window_csv=args.window_csv,
-        database_url=args.database_url,
-        database_password=os.environ.get("DATABASE_PASSWORD") or None,
+        database_url=args.database_url or review_settings.database_url,
+        database_password=review_settings.database_password,
     )
     run_record = run_drift(sources, params, StageClock(lambda line: print(line, file=sys.stderr))).run
     drifted = [name for name, check in run_record["checks"].items() if check["drifted"]]

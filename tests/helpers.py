@@ -469,3 +469,29 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+def store_shadowed(store, tickets: list[dict]) -> None:
+    """Store shadowed tickets (``shadow_outcomes`` rows) as the agent does when each went to the
+    challenger in a call of its own: a ``shadow_calls`` tally per ticket, an outcome row for the
+    flagged ones (those with a ``ticket_key``)."""
+    from callcenterai.review.traffic import add_shadow_calls, add_shadow_outcomes
+
+    same = (
+        "created_at",
+        "backend",
+        "model_name",
+        "champion_version",
+        "challenger_version",
+        "latency_ms",
+        "error",
+    )
+    calls = []
+    for ticket in tickets:
+        answered = ticket.get("error") is None and ticket.get("challenger_label") is not None
+        agreed = answered and ticket["challenger_label"] == ticket["champion_label"]
+        calls.append(
+            {**{k: ticket.get(k) for k in same}, "tickets": 1, "answered": answered, "agreed": agreed}
+        )
+    add_shadow_calls(store, calls)
+    add_shadow_outcomes(store, [ticket for ticket in tickets if ticket.get("ticket_key") is not None])

@@ -181,7 +181,7 @@ def samples_of(
         rest=settings.shadow_rest_seconds,
         batch=min(ShadowLimits.batch, settings.max_batch),
     )
-    return Shadow(backends, metrics, limits, traffic.add_outcomes if traffic else None), traffic
+    return Shadow(backends, metrics, limits, traffic.add_shadowed if traffic else None), traffic
 
 
 def drift_reader(reviews: ReviewWriter):

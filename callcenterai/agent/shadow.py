@@ -15,15 +15,16 @@ keeps failing, at most ``MAX_REST``): its tickets are counted failed and stored 
 broken challenger costs neither calls nor work in its service.
 
 Each challenger answer is compared with the answer of the champion on the same backend (TF-IDF with
-TF-IDF; the transformer only for the tickets it was asked about) and becomes a ``shadow_outcomes``
-row, handed to ``record`` (the traffic writer), with the review store's key of the ticket when it
-was flagged for review: a reviewer's decision later says which of the two was right.
+TF-IDF; the transformer only for the tickets it was asked about). Each call becomes a tally, a
+``shadow_calls`` row per champion version among its tickets (tickets, answered, agreed, latency or
+error), and each flagged ticket in it a ``shadow_outcomes`` row with the review store's key of the
+ticket: a reviewer's decision later says which of the two was right. Both go to ``record`` (the
+traffic writer); a row per call rather than per ticket keeps the store's work per ticket small.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import random
 import time
@@ -34,6 +35,7 @@ from typing import Callable
 from callcenterai.agent.backends import Backend, ChallengerFailed
 from callcenterai.agent.decisions import Outcome
 from callcenterai.agent.metrics import AgentMetrics
+from callcenterai.agent.shadow_rows import Shadowed, answers_of, outcome_row, tallies
 
 log = logging.getLogger("callcenterai.agent")
 
@@ -55,17 +57,6 @@ MAX_REST = 30.0
 RESTING = "resting"
 
 
-@dataclass(frozen=True)
-class Shadowed:
-    """A ticket waiting for a backend's challenger, with what that backend's champion said of it."""
-
-    backend: str
-    text: str  # as the champion saw it: the scrubber's model_text
-    champion: dict  # label, confidence, model
-    challenger_version: str  # as /ready named it when the ticket was offered
-    ticket_key: str | None  # the review store's key, when the ticket was flagged
-
-
 class Shadow:
     """``offer`` on the request path; ``run`` as a background task; ``stop`` at shutdown."""
 
@@ -74,7 +65,7 @@ class Shadow:
         backends: dict[str, Backend],
         metrics: AgentMetrics,
         limits: ShadowLimits = ShadowLimits(),
-        record: Callable[[list[dict]], None] | None = None,
+        record: Callable[[list[dict], list[dict]], None] | None = None,
         draw: Callable[[], float] = random.random,
     ):
         self.backends, self.metrics, self.limits = backends, metrics, limits
@@ -91,6 +82,11 @@ class Shadow:
             (kind, result): metrics.shadow_tickets.labels(backend=kind, result=result)
             for kind in backends
             for result in ("agreed", "disagreed", "failed", "dropped")
+        }
+        self._confidences = {
+            (kind, model): metrics.shadow_confidence.labels(backend=kind, model=model)
+            for kind in backends
+            for model in ("champion", "challenger")
         }
         metrics.shadow_queue_depth.set_function(self.depth)
 
@@ -157,20 +153,33 @@ class Shadow:
         self.rest_seconds[kind] = 0.0
         self._health(kind, None)
         self.metrics.shadow_latency.labels(backend=kind).observe(seconds)
-        self._record([self._compared(item, answer, version, seconds) for item, answer in zip(items, answers)])
+        self._compared(kind, items, answers, version, round(seconds * 1000, 3))
 
-    def _compared(self, item: Shadowed, answer: dict, version: str | None, seconds: float) -> dict:
-        agreed = answer["label"] == item.champion["label"]
-        self._results[item.backend, "agreed" if agreed else "disagreed"].inc()
-        confidence = self.metrics.shadow_confidence
-        confidence.labels(backend=item.backend, model="champion").observe(item.champion["confidence"])
-        confidence.labels(backend=item.backend, model="challenger").observe(answer["confidence"])
-        return outcome_row(item, answer=answer, version=version, latency_ms=round(seconds * 1000, 3))
+    def _compared(
+        self, kind: str, items: list[Shadowed], answers: list[dict], version: str, latency_ms: float
+    ):
+        agreed = [answer["label"] == item.champion["label"] for item, answer in zip(items, answers)]
+        self._results[kind, "agreed"].inc(sum(agreed))
+        self._results[kind, "disagreed"].inc(len(agreed) - sum(agreed))
+        champion, challenger = self._confidences[kind, "champion"], self._confidences[kind, "challenger"]
+        for item, answer in zip(items, answers):
+            champion.observe(item.champion["confidence"])
+            challenger.observe(answer["confidence"])
+        flagged = [
+            outcome_row(item, answer=answer, version=version, latency_ms=latency_ms)
+            for item, answer in zip(items, answers)
+            if item.ticket_key is not None
+        ]
+        self._record(tallies(items, agreed, version=version, latency_ms=latency_ms), flagged)
 
     def _failed(self, kind: str, items: list[Shadowed], error: str) -> None:
         self._results[kind, "failed"].inc(len(items))
         self._health(kind, error)
-        self._record([outcome_row(item, error=error) for item in items])
+        self._record_failed(items, error)
+
+    def _record_failed(self, items: list[Shadowed], error: str) -> None:
+        flagged = [outcome_row(item, error=error) for item in items if item.ticket_key is not None]
+        self._record(tallies(items, None, error=error), flagged)
 
     def _rest(self, kind: str) -> None:
         """After a failed call, send that challenger nothing for a while, longer while it keeps failing:
@@ -183,7 +192,7 @@ class Shadow:
     def _unsent(self, kind: str, items: list[Shadowed]) -> None:
         """Tickets for a resting challenger: counted failed and stored as not sent, no call made."""
         self._results[kind, "failed"].inc(len(items))
-        self._record([outcome_row(item, error=RESTING) for item in items])
+        self._record_failed(items, RESTING)
 
     def _health(self, kind: str, error: str | None) -> None:
         """Log a challenger's change of state once, not once per call."""
@@ -198,9 +207,9 @@ class Shadow:
             )
         self.errors[kind] = error
 
-    def _record(self, rows: list[dict]) -> None:
-        if self.record is not None and rows:
-            self.record(rows)
+    def _record(self, calls: list[dict], outcomes: list[dict]) -> None:
+        if self.record is not None and calls:
+            self.record(calls, outcomes)
 
     async def stop(self, seconds: float) -> None:
         """At shutdown, once requests are answered: at most ``seconds`` sending what is queued and
@@ -213,44 +222,3 @@ class Shadow:
             queue.clear()
         for call in list(self.calls):
             call.cancel()
-
-
-def answers_of(reply, count: int) -> tuple[list[dict], str]:
-    """The answers of a /predict/batch reply and the version that gave them; ChallengerFailed
-    ("bad_answer") when the reply does not keep the contract."""
-    try:
-        answers, version = reply["predictions"], str(reply["model"]["version"])
-        valid = len(answers) == count and all(
-            isinstance(a["label"], str) and isinstance(a["confidence"], (int, float)) for a in answers
-        )
-    except (KeyError, TypeError):
-        valid = False
-    if not valid:
-        raise ChallengerFailed("bad_answer")
-    return answers, version
-
-
-def outcome_row(
-    item: Shadowed,
-    answer: dict | None = None,
-    version: str | None = None,
-    latency_ms: float | None = None,
-    error: str | None = None,
-) -> dict:
-    """The ``shadow_outcomes`` row of one ticket: the champion's answer beside the challenger's, or why
-    the challenger gave none. ``latency_ms`` is that of the challenger call the ticket was in."""
-    champion = item.champion
-    return {
-        "created_at": dt.datetime.now(dt.timezone.utc),
-        "ticket_key": item.ticket_key,
-        "backend": item.backend,
-        "model_name": champion["model"]["name"],
-        "champion_version": str(champion["model"]["version"]),
-        "challenger_version": version or item.challenger_version,
-        "champion_label": champion["label"],
-        "champion_confidence": champion["confidence"],
-        "challenger_label": answer["label"] if answer else None,
-        "challenger_confidence": answer["confidence"] if answer else None,
-        "latency_ms": latency_ms,
-        "error": error,
-    }

@@ -1,11 +1,12 @@
-"""Answered tickets recorded for the drift checks, with the shadow outcomes, written off the request path.
+"""Answered tickets recorded for the drift checks, with the shadow results, written off the request path.
 
 Each answered ticket, single or in a batch, becomes with probability ``TRAFFIC_SAMPLE_SHARE`` a
 ``traffic_samples`` row: the text as the models saw it (the scrubber's ``model_text``, personal data
 removed), its words and language, the answer's label, confidence and route, and the models'
 versions. ``offer`` only appends the row to a bounded queue in memory; one background task writes
-what is queued, and the shadow outcomes ``agent.shadow`` hands over, about every ``WRITE_EVERY``
-seconds, one transaction per table, and keeps the store's newest ``TRAFFIC_KEEP_ROWS`` (pruned every
+what is queued, and the challenger calls' tallies and flagged tickets' outcomes ``agent.shadow``
+hands over, about every ``WRITE_EVERY`` seconds, one transaction per table, and keeps the store's
+newest ``TRAFFIC_KEEP_ROWS`` (pruned every
 ``PRUNE_EVERY``). These are samples, not the durable review queue: a full queue drops new rows and a
 failed write drops its rows, both counted (``callcenterai_traffic_samples_total``), the failure
 logged once until a write succeeds again; nothing is spooled or tried again.
@@ -32,7 +33,7 @@ MAX_PENDING = 20_000  # rows of each kind waiting in memory
 
 
 class TrafficWriter:
-    """``offer`` on the request path, ``add_outcomes`` from the shadow worker, ``run`` as a
+    """``offer`` on the request path, ``add_shadowed`` from the shadow worker, ``run`` as a
     background task, ``stop`` at shutdown. ``store_of`` gives the review store (made and migrated
     on first use; it raises while the database cannot be reached)."""
 
@@ -49,6 +50,7 @@ class TrafficWriter:
         self.store_of, self.share, self.keep_rows = store_of, share, keep_rows
         self.max_pending, self.draw, self.every = max_pending, draw, every
         self.traffic: deque[dict] = deque()
+        self.calls: deque[dict] = deque()
         self.outcomes: deque[dict] = deque()
         self.stopping, self.finished = asyncio.Event(), asyncio.Event()
         self.running = False
@@ -64,10 +66,11 @@ class TrafficWriter:
             return
         self.traffic.append(traffic_row(ticket, answer))
 
-    def add_outcomes(self, rows: list[dict]) -> None:
-        """Queue shadow outcome rows; past the bound they are lost (the shadow metrics counted each)."""
-        room = max(self.max_pending - len(self.outcomes), 0)
-        self.outcomes.extend(rows[:room])
+    def add_shadowed(self, calls: list[dict], outcomes: list[dict]) -> None:
+        """Queue a challenger call's tallies and its flagged tickets' outcomes; past the bound they are
+        lost (the shadow metrics counted each ticket)."""
+        for queue, rows in ((self.calls, calls), (self.outcomes, outcomes)):
+            queue.extend(rows[: max(self.max_pending - len(queue), 0)])
 
     async def run(self) -> None:
         self.running = True
@@ -83,13 +86,21 @@ class TrafficWriter:
 
     async def flush(self) -> None:
         """Write what is queued now (in a worker thread), and prune when it is time."""
-        traffic, outcomes = take_all(self.traffic), take_all(self.outcomes)
+        traffic = take_all(self.traffic)
+        shadowed = take_all(self.calls), take_all(self.outcomes)
         prune = time.monotonic() - self.pruned_at >= PRUNE_EVERY
-        if traffic or outcomes or prune:
-            await anyio.to_thread.run_sync(self._write, traffic, outcomes, prune)
+        if traffic or any(shadowed) or prune:
+            await anyio.to_thread.run_sync(self._write, traffic, shadowed, prune)
 
-    def _write(self, traffic: list[dict], outcomes: list[dict], prune: bool) -> None:
-        from callcenterai.review.traffic import add_shadow_outcomes, add_traffic, prune_traffic
+    def _write(self, traffic: list[dict], shadowed: tuple[list[dict], list[dict]], prune: bool) -> None:
+        from callcenterai.review.traffic import (
+            add_shadow_calls,
+            add_shadow_outcomes,
+            add_traffic,
+            prune_traffic,
+        )
+
+        calls, outcomes = shadowed
 
         traffic_written = False
         try:
@@ -97,15 +108,15 @@ class TrafficWriter:
             if traffic:
                 self._counts["written"].inc(add_traffic(store, traffic))
             traffic_written = True
-            if outcomes:
-                add_shadow_outcomes(store, outcomes)
+            add_shadow_calls(store, calls)
+            add_shadow_outcomes(store, outcomes)
             if prune:
                 self.pruned_at = time.monotonic()
                 prune_traffic(store, self.keep_rows)
         except Exception as exc:  # noqa: BLE001 - any database failure: samples are dropped, counted
             lost = 0 if traffic_written else len(traffic)
             self._counts["failed"].inc(lost)
-            self._failed(type(exc).__name__, lost, len(outcomes))
+            self._failed(type(exc).__name__, lost, sum(call["tickets"] for call in calls))
             return
         if self.failing is not None:
             log.info("traffic samples: written again")
@@ -114,8 +125,8 @@ class TrafficWriter:
     def _failed(self, error: str, traffic: int, outcomes: int) -> None:
         if self.failing != error:
             log.warning(
-                "traffic samples: the review store refused a write (%s): %d samples and up to %d shadow "
-                "outcomes dropped, and so on until a write succeeds",
+                "traffic samples: the review store refused a write (%s): %d samples and the shadow results "
+                "of up to %d tickets dropped, and so on until a write succeeds",
                 error,
                 traffic,
                 outcomes,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Iterable
 
 from callcenterai.model_card import read_card
 from callcenterai.registry.artifacts import download_served_folder
@@ -23,12 +24,19 @@ def version_labels(model: RegisteredModel, version: Version) -> list[str]:
         return list(read_card(folder).labels)
 
 
+def labels_only_on_each_side(reference: Iterable[str], other: Iterable[str]) -> tuple[list[str], list[str]]:
+    """The labels only ``reference`` answers with and those only ``other`` does, each sorted;
+    both empty when the two answer with the same labels. The one label check of a challenger:
+    here before it is named, in the classifier services before it is served."""
+    reference, other = set(reference), set(other)
+    return sorted(reference - other), sorted(other - reference)
+
+
 def labels_differ(
     candidate: Version, candidate_labels: list[str], current: Version, current_labels: list[str]
-):
+) -> str | None:
     """None when both versions answer with the same labels, else a sentence naming the difference."""
-    only_candidate = sorted(set(candidate_labels) - set(current_labels))
-    only_current = sorted(set(current_labels) - set(candidate_labels))
+    only_current, only_candidate = labels_only_on_each_side(current_labels, candidate_labels)
     if not only_candidate and not only_current:
         return None
     differences = []

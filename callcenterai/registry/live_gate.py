@@ -11,7 +11,6 @@ version, means no live evidence: said so, and the test-split gate decides alone.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Callable
 
@@ -21,20 +20,20 @@ from sqlalchemy.exc import SQLAlchemyError
 from callcenterai.config import RegistryParams
 from callcenterai.registry.store import Version
 from callcenterai.review.evidence import LiveEvidence, LiveVerdict, describe, judge, live_evidence
-from callcenterai.review.store import ReviewStore, default_url
+from callcenterai.review.store import ReviewStore
+from callcenterai.review_store_settings import ReviewStoreSettings
 
 log = logging.getLogger(__name__)
-SHADOW_TABLE = "shadow_outcomes"
+SHADOW_TABLE = "shadow_calls"
 
 
 class EvidenceUnreadable(Exception):
     """A review store was named but could not be read: the evidence is unknown, not absent."""
 
 
-def review_store() -> ReviewStore | None:
+def review_store(settings: ReviewStoreSettings) -> ReviewStore | None:
     """The store at DATABASE_URL (empty: the project's review.db), or None when a SQLite file is not there."""
-    url = os.environ.get("DATABASE_URL") or default_url()
-    store = ReviewStore(url, os.environ.get("DATABASE_PASSWORD") or None)
+    store = ReviewStore(settings.database_url, settings.database_password)
     database = store.engine.url.database
     if store.engine.url.get_backend_name() == "sqlite" and database and not Path(database).is_file():
         return None  # connecting would create an empty database file
@@ -43,15 +42,15 @@ def review_store() -> ReviewStore | None:
 
 def read_evidence(model_name: str, version: str) -> tuple[LiveEvidence | None, str]:
     """The version's live evidence as a challenger, or None and why there is none."""
+    settings = ReviewStoreSettings()
     try:
-        store = review_store()
+        store = review_store(settings)
     except SQLAlchemyError as exc:  # the message could show the URL, password and all
         raise EvidenceUnreadable(
             f"DATABASE_URL is no database URL to open ({exc.__class__.__name__})"
         ) from None
     if store is None:
-        where = os.environ.get("DATABASE_URL") or default_url()
-        return None, f"no review store at {where}"
+        return None, f"no review store at {settings.database_url}"
     try:
         if not inspect(store.engine).has_table(SHADOW_TABLE):
             return None, "the review store has no shadowed tickets (its schema predates them)"

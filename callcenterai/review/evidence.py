@@ -1,8 +1,9 @@
 """A challenger's live evidence: how it did beside the champion on real tickets, and the one verdict
 the registry CLI and the web interface both use to allow or refuse its promotion.
 
-A reviewed ticket is a shadowed ticket (the challenger answered it) that was flagged for review
-and decided by a reviewer; the truth is the label of its latest decision.
+Counts, agreement and latency come from the challenger's calls (``shadow_calls``, a tally per
+call); a reviewed ticket is a shadowed ticket (the challenger answered it) that was flagged for
+review and decided by a reviewer (``shadow_outcomes``); the truth is the label of its latest decision.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
-from callcenterai.review.schema import FlaggedTicket, Review, ShadowOutcome
+from callcenterai.review.schema import FlaggedTicket, Review, ShadowCall, ShadowOutcome
 from callcenterai.review.store import ReviewStore
 
 # Accuracies are ratios of counts: a gap equal to the tolerance must not be refused for a float's last bit.
 ROUNDING = 1e-9
-# Latency percentiles over the newest answers this many: recent enough, and a bounded read.
+# Latency percentiles over the newest this many answered calls: recent enough, and a bounded read.
 LATENCY_SAMPLE = 20_000
 
 
@@ -35,7 +36,7 @@ class LiveEvidence:
     challenger_correct: int
     champion_accuracy: float | None
     challenger_accuracy: float | None
-    latency_p50_ms: float | None
+    latency_p50_ms: float | None  # of the challenger's answered calls
     latency_p95_ms: float | None
 
 
@@ -62,8 +63,8 @@ def _latest_labels():
     )
 
 
-def _of_version(model_name: str, challenger_version: str):
-    return (ShadowOutcome.model_name == model_name, ShadowOutcome.challenger_version == challenger_version)
+def _of_version(table, model_name: str, challenger_version: str):
+    return (table.model_name == model_name, table.challenger_version == challenger_version)
 
 
 def _answered():
@@ -71,17 +72,11 @@ def _answered():
 
 
 def _counts(session, where) -> tuple[int, int, int]:
-    """(shadowed, answered, agreed), counted by the database: a challenger shadows every ticket."""
-    answered, agreed = _answered(), _answered() & (
-        ShadowOutcome.champion_label == ShadowOutcome.challenger_label
-    )
-    query = select(
-        func.count(),
-        func.coalesce(func.sum(case((answered, 1), else_=0)), 0),
-        func.coalesce(func.sum(case((agreed, 1), else_=0)), 0),
-    ).where(*where)
-    shadowed, answered_count, agreed_count = session.execute(query).one()
-    return int(shadowed), int(answered_count), int(agreed_count)
+    """(shadowed, answered, agreed), summed over the calls' tallies by the database."""
+    columns = (ShadowCall.tickets, ShadowCall.answered, ShadowCall.agreed)
+    query = select(*(func.coalesce(func.sum(column), 0) for column in columns)).where(*where)
+    shadowed, answered, agreed = session.execute(query).one()
+    return int(shadowed), int(answered), int(agreed)
 
 
 def _reviewed(session, where) -> list:
@@ -103,11 +98,11 @@ def _reviewed(session, where) -> list:
 
 
 def _latencies(session, where) -> list[float]:
-    """The newest answered outcomes' latencies: enough for percentiles, bounded however long it shadowed."""
+    """The newest answered calls' latencies: enough for percentiles, bounded however long it shadowed."""
     query = (
-        select(ShadowOutcome.latency_ms)
-        .where(*where, _answered(), ShadowOutcome.latency_ms.is_not(None))
-        .order_by(ShadowOutcome.id.desc())
+        select(ShadowCall.latency_ms)
+        .where(*where, ShadowCall.error.is_(None), ShadowCall.latency_ms.is_not(None))
+        .order_by(ShadowCall.id.desc())
         .limit(LATENCY_SAMPLE)
     )
     return [float(value) for value in session.scalars(query)]
@@ -124,12 +119,12 @@ def _version_order(version: str) -> tuple:
 
 def live_evidence(store: ReviewStore, model_name: str, challenger_version: str) -> LiveEvidence:
     """What the shadow outcomes of ``challenger_version`` of ``model_name`` say so far."""
-    where = _of_version(model_name, challenger_version)
+    calls = _of_version(ShadowCall, model_name, challenger_version)
     with store.sessions() as session:
-        shadowed, answered, agreed = _counts(session, where)
-        reviewed = _reviewed(session, where)
-        latencies = _latencies(session, where)
-        versions = session.scalars(select(ShadowOutcome.champion_version).where(*where).distinct())
+        shadowed, answered, agreed = _counts(session, calls)
+        reviewed = _reviewed(session, _of_version(ShadowOutcome, model_name, challenger_version))
+        latencies = _latencies(session, calls)
+        versions = session.scalars(select(ShadowCall.champion_version).where(*calls).distinct())
         champion_versions = sorted(set(versions), key=_version_order)
     champion_correct = sum(row.champion_label == row.label for row in reviewed)
     challenger_correct = sum(row.challenger_label == row.label for row in reviewed)

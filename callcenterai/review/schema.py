@@ -127,7 +127,8 @@ class TrafficSample(Base):
 
 
 class ShadowOutcome(Base):
-    """A ticket the challenger also answered (or failed to): its answer beside the champion's."""
+    """A flagged ticket the challenger also answered (or failed to): its answer beside the champion's,
+    kept so that the reviewer's decision says which of the two was right."""
 
     __tablename__ = "shadow_outcomes"
     __table_args__ = (
@@ -150,6 +151,30 @@ class ShadowOutcome(Base):
     latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
     error: Mapped[str | None] = mapped_column(
         String(50), nullable=True, doc="Why the challenger gave no answer (timeout, http_5xx, ...)."
+    )
+
+
+class ShadowCall(Base):
+    """One call to a challenger (or one batch not sent while it rested): the tickets it carried that
+    one champion version had answered, how many the challenger answered and agreed on, its latency."""
+
+    __tablename__ = "shadow_calls"
+    __table_args__ = (
+        Index("ix_shadow_calls_model_name_challenger_version", "model_name", "challenger_version"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utc_now, index=True)
+    backend: Mapped[str] = mapped_column(String(20))
+    model_name: Mapped[str] = mapped_column(String(100))
+    champion_version: Mapped[str] = mapped_column(String(20))
+    challenger_version: Mapped[str] = mapped_column(String(20))
+    tickets: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+    agreed: Mapped[int] = mapped_column(Integer)
+    latency_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
+    error: Mapped[str | None] = mapped_column(
+        String(50), nullable=True, doc="Why the challenger gave no answer (timeout, http_5xx, resting, ...)."
     )
 
 

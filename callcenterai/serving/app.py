@@ -8,6 +8,7 @@ request models built from the settings as real classes, not strings.
 
 import asyncio
 import contextlib
+import functools
 import threading
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from callcenterai.httpkit.auth import api_key_given
 from callcenterai.httpkit.responses import ERRORS, JSONBytes
 from callcenterai.httpkit.schemas import request_models
 from callcenterai.kinds import kind_named
-from callcenterai.serving.challenger import ChallengerHolder, poll_challenger
+from callcenterai.serving.challenger import ChallengerHolder
 from callcenterai.serving.holder import ModelHolder, ReloadRefused, Serving, poll_registry
 from callcenterai.serving.metrics import ClassifierMetrics
 from callcenterai.serving.schemas import (
@@ -132,13 +133,17 @@ def lifespan_of(
         # Load in the background: /health answers at once, /ready says 503 until loaded.
         # The challenger is checked after each champion swap (ModelHolder's on_swap).
         threading.Thread(target=holder.load_initial, name="model-loader", daemon=True).start()
-        pollers = []
+        poller = None
         if settings.poll_seconds > 0:
             record = lambda result: metrics.reloads.labels(result=result).inc()  # noqa: E731
-            pollers.append(asyncio.create_task(poll_registry(holder, settings.poll_seconds, record)))
-            pollers.append(asyncio.create_task(poll_challenger(challenger, settings.poll_seconds)))
+            # One loop asks about both aliases; the challenger's check runs in a thread of its own,
+            # so a challenger download never holds up the next production check.
+            check_challenger = functools.partial(challenger.refresh_soon, unless_running=True)
+            poller = asyncio.create_task(
+                poll_registry(holder, settings.poll_seconds, record, check_challenger)
+            )
         yield
-        for poller in pollers:
+        if poller is not None:
             poller.cancel()
 
     return lifespan

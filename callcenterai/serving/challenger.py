@@ -13,18 +13,16 @@ when it or the champion's label set changes: a registered version's files do not
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 import time
 from dataclasses import dataclass
 from typing import Sequence
 
-import anyio
-
 from callcenterai.errors import ModelLoadError, RegistryUnavailable, UserError
 from callcenterai.kinds import kind_named, kind_registered_as
 from callcenterai.models.loading import LoadedModel
+from callcenterai.registry.challenger import labels_only_on_each_side
 from callcenterai.registry.loading import is_registry_uri, load_model
 from callcenterai.registry.store import RegisteredModel, is_unreachable, parse_models_uri
 from callcenterai.serving.holder import ModelHolder, ReloadRefused, Serving, freeze_long_lived, smoke_check
@@ -56,7 +54,7 @@ class ChallengerState:
 
 def label_difference(champion: Sequence[str], challenger: Sequence[str]) -> str | None:
     """The labels the challenger lacks and adds, in words; None when the sets are equal."""
-    missing, extra = sorted(set(champion) - set(challenger)), sorted(set(challenger) - set(champion))
+    missing, extra = labels_only_on_each_side(champion, challenger)
     parts = [
         f"{what} {', '.join(labels)}" for what, labels in (("missing", missing), ("extra", extra)) if labels
     ]
@@ -106,18 +104,28 @@ class ChallengerHolder:
         serving = self.state.serving
         return None if serving is None else {"name": serving.model.name, "version": serving.model.version}
 
-    def refresh_soon(self) -> None:
-        """Check in a thread of its own: the caller (a champion swap) never waits for a download."""
-        threading.Thread(target=self.refresh, name="challenger-check", daemon=True).start()
+    def refresh_soon(self, unless_running: bool = False) -> None:
+        """Check in a thread of its own: the caller (a champion swap, the registry poll) never
+        waits for a download. ``unless_running`` (the poll): no check when one is running, it
+        is answering the same question; the next poll asks again."""
+        if unless_running and self._check_lock.locked():
+            return
+        threading.Thread(
+            target=self.refresh, args=(unless_running,), name="challenger-check", daemon=True
+        ).start()
 
-    def refresh(self) -> ChallengerState:
+    def refresh(self, unless_running: bool = False) -> ChallengerState:
         """Check where CHALLENGER_URI points and act on it; one check at a time, each reading
         the champion afresh."""
-        with self._check_lock:
+        if not self._check_lock.acquire(blocking=not unless_running):
+            return self.state
+        try:
             state = self._checked_state()
             if state is not self.state:
                 self._set(state)
             return self.state
+        finally:
+            self._check_lock.release()
 
     def _checked_state(self) -> ChallengerState:
         champion = self.champion.current
@@ -200,10 +208,3 @@ class ChallengerHolder:
             log.info("challenger: none (%s)", state.reason)
         else:
             log.error("challenger %s: %s; the champion serves as before", state.status, state.reason)
-
-
-async def poll_challenger(challenger: ChallengerHolder, seconds: float) -> None:
-    """Every ``seconds`` (the registry poll's period), check the challenger again."""
-    while True:
-        await asyncio.sleep(seconds)
-        await anyio.to_thread.run_sync(challenger.refresh)

@@ -210,18 +210,41 @@ class ModelHolder:
         return version is not None and (current.source == "cache" or version != current.model.version)
 
 
-async def poll_registry(holder: ModelHolder, seconds: float, on_result: Callable[[str], None]) -> None:
-    """Every ``seconds``, reload when the holder wants to; ``on_result`` gets "ok" or "refused"."""
+async def check_production(holder: ModelHolder, on_result: Callable[[str], None]) -> None:
+    """One poll of MODEL_URI: reload when the holder wants to; ``on_result`` gets "ok" or "refused"."""
+    if not await anyio.to_thread.run_sync(holder.wants_reload):
+        return
+    log.info("polling %s: reloading", holder.settings.model_uri)
+    try:
+        await anyio.to_thread.run_sync(holder.reload)
+        on_result("ok")
+    except ReloadRefused as exc:
+        on_result("refused")
+        if holder.current is None:
+            holder.not_ready_reason = f"no model: {exc}"
+        log.error("background reload refused: %s", exc)
+
+
+async def poll_registry(
+    holder: ModelHolder,
+    seconds: float,
+    on_result: Callable[[str], None],
+    check_challenger: Callable[[], None] = lambda: None,
+) -> None:
+    """Every ``seconds``, the production check, then ``check_challenger``.
+
+    One loop asks the registry about both aliases. Production goes first, so a model the
+    service lacks is served before the challenger is looked at (``check_challenger`` should
+    return at once: the service's starts a thread). A check that breaks is logged and leaves
+    the other check, and the next poll, to run.
+    """
     while True:
         await asyncio.sleep(seconds)
-        if not await anyio.to_thread.run_sync(holder.wants_reload):
-            continue
-        log.info("polling %s: reloading", holder.settings.model_uri)
         try:
-            await anyio.to_thread.run_sync(holder.reload)
-            on_result("ok")
-        except ReloadRefused as exc:
-            on_result("refused")
-            if holder.current is None:
-                holder.not_ready_reason = f"no model: {exc}"
-            log.error("background reload refused: %s", exc)
+            await check_production(holder, on_result)
+        except Exception:
+            log.exception("the production check failed; checked again on the next poll")
+        try:
+            check_challenger()
+        except Exception:
+            log.exception("the challenger check failed; checked again on the next poll")

@@ -1,5 +1,6 @@
 """Each classifier's challenger for the models page: which version, whether it serves, and how it
-does on live tickets (the review database's shadow outcomes), judged as the registry CLI judges it.
+does on live tickets (the review database's shadow calls and outcomes), judged as the registry CLI
+judges it.
 
 Where the version comes from: the classifier's own account (its /model card's ``challenger``, which
 the agent's /model passes on) first, as that is what shadows tickets; the registry's ``challenger``

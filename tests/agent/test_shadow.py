@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError
 
 from callcenterai.agent.settings import AgentSettings
 from callcenterai.httpkit.settings import SettingsError, settings_from_env
-from callcenterai.review.schema import ShadowOutcome
+from callcenterai.review.schema import ShadowCall, ShadowOutcome
 from callcenterai.review.store import ReviewStore
 from tests.agent.conftest import WORDS, agent_app, sample, served, tfidf_service, until
 
@@ -35,16 +35,21 @@ def shadowed(client, result: str) -> float:
     return sample(client, TICKETS, backend="tfidf", result=result)
 
 
-def stored_errors(database: str) -> list[str | None]:
-    """The ``error`` of each shadow outcome row written so far, oldest first (none before the tables)."""
+def stored(database: str, table) -> list:
+    """The rows of ``table`` written so far, oldest first (none before the tables exist)."""
     store = ReviewStore(database)
     try:
         with store.sessions() as session:
-            return session.scalars(select(ShadowOutcome.error).order_by(ShadowOutcome.id)).all()
+            return session.scalars(select(table).order_by(table.id)).all()
     except OperationalError:
         return []
     finally:
         store.engine.dispose()
+
+
+def stored_errors(database: str) -> list[str | None]:
+    """The ``error`` of each challenger call stored so far (one ticket each in these tests)."""
+    return [call.error for call in stored(database, ShadowCall)]
 
 
 def without_latency(answer: dict) -> dict:
@@ -113,16 +118,6 @@ def test_a_full_queue_drops_the_tickets_over_its_bound_and_counts_them(tiny_serv
     assert shadowed(client, "agreed") + shadowed(client, "disagreed") == 2
 
 
-def outcome_keys(url: str) -> list[tuple[str | None, str]]:
-    store = ReviewStore(url)
-    try:
-        with store.sessions() as session:
-            rows = session.execute(select(ShadowOutcome).order_by(ShadowOutcome.id)).scalars().all()
-            return [(row.ticket_key, row.champion_label) for row in rows]
-    finally:
-        store.engine.dispose()
-
-
 def test_a_flagged_ticket_and_its_shadow_outcome_share_the_ticket_key(tiny_service, tmp_path):
     database = f"sqlite:///{tmp_path / 'review.db'}"
     texts = TEXTS[:3] + TEXTS[:1]  # the last is a duplicate: answered, not stored for review again
@@ -134,9 +129,29 @@ def test_a_flagged_ticket_and_its_shadow_outcome_share_the_ticket_key(tiny_servi
     flagged = {ticket.text: ticket.ticket_key for ticket in store.pending(limit=100)}
     store.engine.dispose()
     assert len(flagged) == 3 and None not in flagged.values()
-    outcomes = outcome_keys(database)
-    assert [key for key, _ in outcomes] == [flagged[text] for text in texts[:3]] + [None]
-    assert [label for _, label in outcomes] == [answer["label"] for answer in answers]
+    outcomes = stored(database, ShadowOutcome)
+    # The duplicate has no key of its own: it is counted in its call's tally, with no outcome row.
+    assert [row.ticket_key for row in outcomes] == [flagged[text] for text in texts[:3]]
+    assert [row.champion_label for row in outcomes] == [answer["label"] for answer in answers[:3]]
+    assert all(row.challenger_label and row.latency_ms is not None for row in outcomes)
+    assert sum(call.tickets for call in stored(database, ShadowCall)) == len(texts)
+
+
+def test_a_batch_is_one_challenger_call_tallied_in_one_row_with_no_row_per_unflagged_ticket(
+    tiny_service, tmp_path
+):
+    database = f"sqlite:///{tmp_path / 'review.db'}"
+    never_flag = {"review_threshold": 0.0}
+    with agent_app(tmp_path, tiny_service, never_flag, DATABASE_URL=database) as client:
+        answers = client.post("/predict/batch", json={"texts": TEXTS}).json()["predictions"]
+        until(lambda: stored(database, ShadowCall), "the call's tally written")
+        agreed = shadowed(client, "agreed")
+    assert not any(answer["needs_review"] for answer in answers)
+    [call] = stored(database, ShadowCall)
+    assert (call.tickets, call.answered, call.agreed) == (len(TEXTS), len(TEXTS), agreed)
+    assert (call.backend, call.champion_version, call.error) == ("tfidf", "local", None)
+    assert call.latency_ms > 0
+    assert stored(database, ShadowOutcome) == []
 
 
 class FailingChallenger:
@@ -223,12 +238,9 @@ def test_a_challenger_answering_500_is_counted_failed_stored_with_why_and_logged
     assert fake.begun == 4  # four failed calls ...
     warned = [r for r in caplog.records if "challenger: no answer (http_5xx)" in r.getMessage()]
     assert len(warned) == 1  # ... logged once
-    store = ReviewStore(database)
-    with store.sessions() as session:
-        rows = session.execute(select(ShadowOutcome)).scalars().all()
-    store.engine.dispose()
-    assert [(r.error, r.challenger_label, r.challenger_version, r.champion_version) for r in rows] == [
-        ("http_5xx", None, "2", "1")
+    calls = stored(database, ShadowCall)
+    assert [(c.error, c.tickets, c.answered, c.challenger_version, c.champion_version) for c in calls] == [
+        ("http_5xx", 1, 0, "2", "1")
     ] * 4
 
 

@@ -105,17 +105,27 @@ def test_a_database_that_fails_drops_the_rows_counts_them_and_logs_once(tmp_path
     assert [r.getMessage().split(":")[0] for r in caplog.records] == ["traffic samples"]
 
 
-def test_the_store_keeps_the_newest_rows_and_the_shadow_outcomes_are_written_too(tmp_path):
+def test_the_store_keeps_the_newest_rows_and_the_shadow_results_are_written_too(tmp_path):
     store = store_at(tmp_path)
     writer = TrafficWriter(lambda: store, AgentMetrics(), keep_rows=2)
     for number in range(4):
         writer.offer(*ticket(f"ticket number {number}"))
-    outcome = {"backend": "tfidf", "model_name": "t", "champion_version": "3", "challenger_version": "4"}
-    writer.add_outcomes(
-        [{**outcome, "champion_label": "Access", "champion_confidence": 0.8, "error": "timeout"}]
+    versions = {"backend": "tfidf", "model_name": "t", "champion_version": "3", "challenger_version": "4"}
+    writer.add_shadowed(
+        [{**versions, "tickets": 2, "answered": 0, "agreed": 0, "error": "timeout"}],
+        [
+            {
+                **versions,
+                "ticket_key": "k",
+                "champion_label": "Access",
+                "champion_confidence": 0.8,
+                "error": "timeout",
+            }
+        ],
     )
     writer.pruned_at = float("-inf")  # prune now, not a minute from now
     asyncio.run(writer.flush())
     assert [row["text"] for row in traffic_window(store, 10)] == ["ticket number 2", "ticket number 3"]
     with store.engine.connect() as connection:
         assert connection.exec_driver_sql("SELECT error FROM shadow_outcomes").all() == [("timeout",)]
+        assert connection.exec_driver_sql("SELECT tickets, error FROM shadow_calls").all() == [(2, "timeout")]

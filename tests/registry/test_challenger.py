@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from callcenterai.config import LABELS, PrepareParams, RegistryParams
+from callcenterai.registry.challenger import labels_only_on_each_side
 from callcenterai.registry.promotion import Registry
 from callcenterai.registry.store import RegistryError
 from tests.helpers import GOOD, train_and_evaluate
@@ -21,6 +22,12 @@ def two_versions(store):
     registry.promote("1")
     registry.register(store["worse"]["card"].mlflow_run_id)
     return registry
+
+
+def test_the_labels_only_on_each_side_are_sorted_and_empty_when_the_sets_are_equal():
+    production, candidate = ["Storage", "Access", "Hardware"], ["Purchase", "Hardware", "Access", "Misc"]
+    assert labels_only_on_each_side(production, candidate) == (["Storage"], ["Misc", "Purchase"])
+    assert labels_only_on_each_side(["Access", "Hardware"], ["Hardware", "Access"]) == ([], [])
 
 
 def moves(registry) -> list[tuple[str, str, str]]:

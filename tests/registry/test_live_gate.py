@@ -12,8 +12,7 @@ from callcenterai.registry.live_gate import live_check
 from callcenterai.registry.promotion import Registry
 from callcenterai.registry.store import Version
 from callcenterai.review.store import ReviewStore
-from callcenterai.review.traffic import add_shadow_outcomes
-from tests.helpers import REVIEW_LABELS, flagged_record
+from tests.helpers import REVIEW_LABELS, flagged_record, store_shadowed
 from tests.registry.test_registry import cli
 
 ACCESS, HARDWARE = REVIEW_LABELS
@@ -55,7 +54,7 @@ def review_store(path, reviewed: int, production_right: int, challenger_right: i
         for i, key in enumerate(keys)
     ]
     rows += [outcome(None, HARDWARE, HARDWARE), outcome(None, ACCESS, None, None, "timeout")]
-    add_shadow_outcomes(store, rows)
+    store_shadowed(store, rows)
     store.engine.dispose()
     return url
 
@@ -163,7 +162,7 @@ def test_no_review_store_and_no_shadowed_ticket_are_no_evidence_not_an_error(mon
     assert refusal is None and said == [
         f"live evidence: none for version 2 (no ticket in the review store was shadowed to {NAME} version 2)"
     ]
-    monkeypatch.setattr("callcenterai.registry.live_gate.default_url", lambda: other)
+    monkeypatch.setattr("callcenterai.review_store_settings.default_url", lambda: other)
     refusal, said = check(monkeypatch, None)  # unset: the project's review.db (here: the test's)
     assert refusal is None and "no ticket in the review store was shadowed" in said[0]
 

@@ -10,8 +10,7 @@ import pytest
 from callcenterai.review import evidence as evidence_module
 from callcenterai.review.evidence import LiveEvidence, describe, judge, live_evidence
 from callcenterai.review.store import ReviewStore
-from callcenterai.review.traffic import add_shadow_outcomes
-from tests.helpers import REVIEW_LABELS, flagged_record
+from tests.helpers import REVIEW_LABELS, flagged_record, store_shadowed
 
 ACCESS, HARDWARE = REVIEW_LABELS
 
@@ -55,7 +54,7 @@ def test_the_evidence_counts_agreement_accuracy_on_reviewed_tickets_and_latency(
             "k7": [],
         },
     )
-    add_shadow_outcomes(
+    store_shadowed(
         store,
         [
             outcome("k1", ACCESS, ACCESS, 10.0),  # both right
@@ -85,7 +84,7 @@ def test_the_evidence_counts_agreement_accuracy_on_reviewed_tickets_and_latency(
 
 def test_latency_percentiles_read_only_the_newest_answers(store, monkeypatch):
     monkeypatch.setattr(evidence_module, "LATENCY_SAMPLE", 2)
-    add_shadow_outcomes(store, [outcome(None, ACCESS, ACCESS, latency) for latency in (900.0, 10.0, 20.0)])
+    store_shadowed(store, [outcome(None, ACCESS, ACCESS, latency) for latency in (900.0, 10.0, 20.0)])
     evidence = live_evidence(store, "tickets-tfidf", "4")
     assert evidence.shadowed == 3 and evidence.agreed == 3
     assert evidence.latency_p50_ms == pytest.approx(15.0)

@@ -1,5 +1,5 @@
-"""Traffic samples and shadow outcomes on a real SQLite file and a real PostgreSQL server, their tables
-made by migration 0005."""
+"""Traffic samples, shadow outcomes and shadow calls on a real SQLite file and a real PostgreSQL server,
+their tables made by migrations 0005 and 0006."""
 
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect, select
 
-from callcenterai.review.schema import ShadowOutcome
+from callcenterai.review.schema import ShadowCall, ShadowOutcome
 from callcenterai.review.store import MIGRATIONS
-from callcenterai.review.traffic import add_shadow_outcomes, add_traffic, prune_traffic, traffic_window
+from callcenterai.review.traffic import (
+    add_shadow_calls,
+    add_shadow_outcomes,
+    add_traffic,
+    prune_traffic,
+    traffic_window,
+)
 
 START = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
 
@@ -91,21 +97,40 @@ def test_shadow_outcomes_keep_answers_and_failures_in_one_batch(store):
     assert failed.error == "timeout" and failed.challenger_label is None and failed.latency_ms is None
 
 
+def test_shadow_calls_keep_each_calls_tally_latency_or_error(store):
+    call = {
+        "backend": "tfidf",
+        "model_name": "tickets-tfidf",
+        "champion_version": "3",
+        "challenger_version": "4",
+    }
+    rows = [
+        {**call, "tickets": 64, "answered": 64, "agreed": 60, "latency_ms": 31.5},
+        {**call, "tickets": 5, "answered": 0, "agreed": 0, "error": "resting", "ticket_key": "k" * 32},
+    ]
+    assert add_shadow_calls(store, rows) == 2 and add_shadow_calls(store, []) == 0
+    with store.sessions() as session:
+        answered, rested = session.scalars(select(ShadowCall).order_by(ShadowCall.id)).all()
+    assert (answered.tickets, answered.answered, answered.agreed) == (64, 64, 60)
+    assert answered.latency_ms == 31.5 and answered.error is None and answered.created_at is not None
+    assert (rested.tickets, rested.answered, rested.error, rested.latency_ms) == (5, 0, "resting", None)
+
+
 def test_a_batch_with_a_bad_row_stores_nothing(store):
     with pytest.raises(Exception):
         add_traffic(store, [sample(1), sample(2, label=None)])
     assert traffic_window(store, 10) == []
 
 
-def test_migration_0005_goes_down_and_up_again(store):
+def test_migrations_0005_and_0006_go_down_and_up_again(store):
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with store.engine.begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, "0004")
     tables = set(inspect(store.engine).get_table_names())
-    assert not tables & {"traffic_samples", "shadow_outcomes", "drift_runs"}
+    assert not tables & {"traffic_samples", "shadow_outcomes", "shadow_calls", "drift_runs"}
     store.migrate()
-    assert {"traffic_samples", "shadow_outcomes", "drift_runs"} <= set(
+    assert {"traffic_samples", "shadow_outcomes", "shadow_calls", "drift_runs"} <= set(
         inspect(store.engine).get_table_names()
     )

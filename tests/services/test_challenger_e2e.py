@@ -30,12 +30,12 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from callcenterai.config import PrepareParams, RegistryParams, load_section
 from callcenterai.registry.store import RegisteredModel
 from callcenterai.review.evidence import describe, judge, live_evidence
-from callcenterai.review.schema import FlaggedTicket, ShadowOutcome
+from callcenterai.review.schema import FlaggedTicket, ShadowCall, ShadowOutcome
 from callcenterai.review.store import ReviewStore
 from tests.helpers import (
     API_KEY,
@@ -143,16 +143,20 @@ def _send(trial: dict, tickets: pd.DataFrame) -> dict[str, str | None]:
 
 
 def _flagged_keys(store: ReviewStore, version: str) -> tuple[int, set[str], set[str]]:
-    """Shadow outcomes of ``version`` so far, the ticket keys they name, and those the store has."""
+    """Tickets shadowed to ``version`` so far (its calls' tallies), the ticket keys of its flagged
+    tickets' outcomes, and those of them the store has."""
     with store.sessions() as session:
-        rows = session.execute(
-            select(ShadowOutcome.ticket_key).where(ShadowOutcome.challenger_version == version)
-        ).all()
-        keys = {key for (key,) in rows if key}
+        tallied = select(func.coalesce(func.sum(ShadowCall.tickets), 0))
+        shadowed = session.scalar(tallied.where(ShadowCall.challenger_version == version))
+        keys = set(
+            session.scalars(
+                select(ShadowOutcome.ticket_key).where(ShadowOutcome.challenger_version == version)
+            )
+        )
         stored = set(
             session.scalars(select(FlaggedTicket.ticket_key).where(FlaggedTicket.ticket_key.in_(keys)))
         )
-    return len(rows), keys, stored
+    return int(shadowed), keys, stored
 
 
 def _review(trial: dict, keys: set[str], truth: dict) -> int:

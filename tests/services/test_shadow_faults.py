@@ -7,8 +7,8 @@ to the real tfidf_svc, and hangs or answers 500 only on the challenger's, /chall
 The policy lets TF-IDF answer every ticket alone, so every answer is offered to the challenger (no
 transformer is started: the policy never asks one). Every ticket, single and in batches, is answered
 200 and exactly as an agent whose tfidf_svc has no challenger (CHALLENGER_URI=none) answers it; the
-agent counts each shadowed ticket as failed in /metrics and stores why in shadow_outcomes. The test
-waits for those counts; it never times the callers.
+agent counts each shadowed ticket as failed in /metrics and stores why with each call in shadow_calls.
+The test waits for those counts; it never times the callers.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from callcenterai.agent.shadow import RESTING
-from callcenterai.review.schema import ShadowOutcome
+from callcenterai.review.schema import ShadowCall
 from callcenterai.review.store import ReviewStore
 from tests.helpers import (
     API_KEY,
@@ -130,13 +130,13 @@ def shadowed_classifier(setup):
 
 
 def stored_errors(store: ReviewStore, at_least: float) -> list[str | None] | None:
-    """Why each stored shadow outcome has no challenger answer, once ``at_least`` are written."""
+    """Why each stored challenger call gave no answer, once calls of ``at_least`` tickets are written."""
     try:
         with store.sessions() as session:
-            errors = session.scalars(select(ShadowOutcome.error)).all()
+            calls = session.execute(select(ShadowCall.error, ShadowCall.tickets)).all()
     except OperationalError:  # the agent creates its tables with its first write: not yet
         return None
-    return errors if len(errors) >= at_least else None
+    return [call.error for call in calls] if sum(call.tickets for call in calls) >= at_least else None
 
 
 @pytest.mark.parametrize("mode", ["hang", "error"])

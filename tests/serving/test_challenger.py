@@ -24,8 +24,8 @@ from callcenterai.registry.artifacts import DIGEST_TAG
 from callcenterai.registry.loading import load_model
 from callcenterai.registry.promotion import Registry
 from callcenterai.serving.app import create_app
-from callcenterai.serving.challenger import ChallengerHolder, label_difference, poll_challenger
-from callcenterai.serving.holder import Serving
+from callcenterai.serving.challenger import ChallengerHolder, label_difference
+from callcenterai.serving.holder import Serving, poll_registry
 from callcenterai.serving.metrics import ClassifierMetrics
 from callcenterai.serving.settings import ClassifierSettings
 from tests.helpers import API_KEY, GOOD, WORSE, sqlite_uri, train_and_evaluate
@@ -230,14 +230,18 @@ def test_a_new_challenger_version_is_picked_up_on_the_registry_poll(registry, tm
     client, app = started(tmp_path)
     registry.client.set_registered_model_alias(NAME, "challenger", "2")
 
+    reloads: list[str] = []
+
     async def poll_until_serving():
-        poller = asyncio.create_task(poll_challenger(app.state.challenger, 0.05))
+        check_challenger = lambda: app.state.challenger.refresh_soon(unless_running=True)  # noqa: E731
+        poller = asyncio.create_task(poll_registry(app.state.holder, 0.05, reloads.append, check_challenger))
         while app.state.challenger.current is None:
             await asyncio.sleep(0.05)
         poller.cancel()
 
     asyncio.run(asyncio.wait_for(poll_until_serving(), 60))
     assert client.get("/ready").json()["challenger"] == {"name": NAME, "version": "2"}
+    assert reloads == [] and app.state.holder.current.model.version == "1"  # production did not move
 
 
 def test_the_challengers_labels_are_checked_again_when_the_champion_changes(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
+from types import SimpleNamespace
 
 import pytest
 
 from callcenterai.model_card import SmokeTicket
 from callcenterai.models.loading import load_model_dir
-from callcenterai.serving.holder import ReloadRefused, smoke_check
+from callcenterai.serving.holder import ReloadRefused, poll_registry, smoke_check
 
 
 @pytest.fixture()
@@ -41,3 +43,46 @@ def test_a_model_that_no_longer_knows_its_tickets_is_refused(model):
 def test_a_changed_label_set_is_refused(model):
     with pytest.raises(ReloadRefused, match="label set changed"):
         smoke_check(model, expected_labels=("Access", "Hardware"))
+
+
+def polled(holder, check_challenger, calls: list[str], until: int) -> list[str]:
+    """Run the registry poll until ``calls`` has ``until`` entries (bounded: 5 s at most)."""
+
+    async def poll() -> None:
+        task = asyncio.create_task(poll_registry(holder, 0.01, lambda result: None, check_challenger))
+        for _ in range(500):
+            if len(calls) >= until:
+                break
+            await asyncio.sleep(0.01)
+        task.cancel()
+
+    asyncio.run(poll())
+    return calls[:until]
+
+
+def test_one_poll_checks_production_then_the_challenger_each_time():
+    calls: list[str] = []
+
+    def production_unchanged() -> bool:
+        calls.append("production")
+        return False
+
+    order = polled(
+        SimpleNamespace(wants_reload=production_unchanged), lambda: calls.append("challenger"), calls, 6
+    )
+    assert order == ["production", "challenger"] * 3
+
+
+def test_a_check_that_breaks_stops_neither_the_other_nor_the_poll():
+    calls: list[str] = []
+
+    def production_breaks() -> bool:
+        calls.append("production")
+        raise RuntimeError("the registry answered nonsense")
+
+    def challenger_breaks() -> None:
+        calls.append("challenger")
+        raise RuntimeError("the challenger's registry answered nonsense")
+
+    order = polled(SimpleNamespace(wants_reload=production_breaks), challenger_breaks, calls, until=4)
+    assert order == ["production", "challenger", "production", "challenger"]

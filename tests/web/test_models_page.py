@@ -13,10 +13,9 @@ import yaml
 
 from callcenterai.config import PROJECT_ROOT
 from callcenterai.review.store import ReviewStore
-from callcenterai.review.traffic import add_shadow_outcomes
 from callcenterai.web.agent_client import AgentUnavailable
 from callcenterai.web.settings import WebSettings
-from tests.helpers import REVIEW_LABELS, flagged_record, policy
+from tests.helpers import REVIEW_LABELS, flagged_record, policy, store_shadowed
 from tests.web.webapp import in_own_loop, serving, visitor, web_app
 
 ACCESS, HARDWARE = REVIEW_LABELS
@@ -107,7 +106,7 @@ def fill(database: Path, reviewed: int, challenger_right: int) -> None:
     ]
     rows += [shadowed(None, HARDWARE, HARDWARE, 40.55555), shadowed(None, ACCESS, ACCESS, 9.87654)]
     rows.append(shadowed(None, ACCESS, None))
-    add_shadow_outcomes(store, rows)
+    store_shadowed(store, rows)
     store.engine.dispose()
 
 
