@@ -204,7 +204,7 @@ def describe(evidence: LiveEvidence) -> list[str]:
         )
     if evidence.latency_p50_ms is not None:
         lines.append(
-            f"challenger latency: {plain(evidence.latency_p50_ms)} ms typical (median), "
+            f"challenger latency per call: {plain(evidence.latency_p50_ms)} ms typical (median), "
             f"{plain(evidence.latency_p95_ms)} ms for the slowest 5 %"
         )
     return lines

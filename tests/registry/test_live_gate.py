@@ -93,7 +93,7 @@ def test_a_challenger_worse_on_reviewed_tickets_is_refused_with_the_evidence_unl
     )
     assert "of production version 1" in err and "14 tickets shadowed, 1 without an answer" in err
     assert "12 tickets reviewed: production right on 11, challenger on 6" in err
-    assert "challenger latency: 20 ms typical (median)" in err
+    assert "challenger latency per call: 20 ms typical (median)" in err
     error = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(error) == 1 and "live evidence refuses version 2: challenger right on 50 % of 12" in error[0]
     assert "production on 91.7 %" in error[0] and "--force --reason" in error[0]
