@@ -25,7 +25,7 @@ from callcenterai.agent.schemas import (
     AgentModels,
     AgentPrediction,
     Redaction,
-    agent_predict_request,
+    agent_request,
 )
 from callcenterai.agent.settings import AgentSettings
 from callcenterai.agent.shadow import Shadow, ShadowLimits
@@ -68,9 +68,9 @@ def fast_predict_of(agent: Agent, predict_request):
     return fast_predict
 
 
-async def answer_batch(agent: Agent, texts: list[str], request_id: str) -> dict:
+async def answer_batch(agent: Agent, texts: list[str], request_id: str, with_redaction: bool = False) -> dict:
     started = time.perf_counter()
-    answers = await agent.batch(texts, request_id)
+    answers = await agent.batch(texts, request_id, with_redaction)
     latency = round((time.perf_counter() - started) * 1000, 3)
     return {"predictions": answers, "model": batch_ref(answers), "latency_ms": latency}
 
@@ -211,7 +211,8 @@ def create_app(settings: AgentSettings) -> FastAPI:
     shadow, traffic = samples_of(settings, metrics, backends, reviews)
     agent = Agent(scrubber, backends, metrics, policy_holder, reviews, settings.scrub_budget, shadow, traffic)
     text_request, batch_request = request_models(settings.max_text_chars, settings.max_batch)
-    predict_request = agent_predict_request(text_request)
+    predict_request = agent_request(text_request, "AgentPredictRequest")
+    batch_request = agent_request(batch_request, "AgentBatchRequest")
     fast_paths = {"/predict": fast_predict_of(agent, predict_request)} if settings.fast_path else None
     app = build_app(
         settings,
@@ -221,7 +222,7 @@ def create_app(settings: AgentSettings) -> FastAPI:
                 (predict_request, batch_request),
                 (AgentPrediction, AgentBatchPrediction),
                 lambda body, request_id: answer_one(agent, body, request_id),
-                lambda body, request_id: answer_batch(agent, body.texts, request_id),
+                lambda body, request_id: answer_batch(agent, body.texts, request_id, body.include_redaction),
             ),
             redaction_router(agent, text_request),
             model_router(policy_holder, metrics, settings.api_key),

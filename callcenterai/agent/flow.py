@@ -141,7 +141,8 @@ class Agent:
             answer["redaction"] = redaction_of(ticket.scrubbed)
         return answer
 
-    async def batch(self, texts: list[str], request_id: str) -> list[dict]:
+    async def batch(self, texts: list[str], request_id: str, with_redaction: bool = False) -> list[dict]:
+        """The tickets' answers in order; ``with_redaction`` adds to each what /redact says of it."""
         policy = self.policy_holder.current()
         deadline = self.scrub_lane.deadline(len(texts))
         chars = sum(map(len, texts))
@@ -154,10 +155,14 @@ class Agent:
             answers = await self._many("transformer", [tickets[i] for i in wanted], request_id)
             for i, outcome in zip(wanted, answers):
                 transformer[i] = outcome
-        return [
+        answers = [
             self._decided(policy, t, tfidf[i], transformer[i], reasons[i], request_id)
             for i, t in enumerate(tickets)
         ]
+        if with_redaction:
+            for answer, ticket in zip(answers, tickets):
+                answer["redaction"] = redaction_of(ticket.scrubbed)
+        return answers
 
     async def redact(self, text: str) -> dict:
         deadline = self.scrub_lane.deadline()

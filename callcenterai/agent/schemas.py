@@ -22,18 +22,19 @@ class Redaction(BaseModel):
     counts: dict[str, int]
 
 
-def agent_predict_request(predict_request: type[BaseModel]) -> type[BaseModel]:
-    """The classifiers' /predict body, plus the agent's offer to send the redaction with the answer."""
+def agent_request(classifier_request: type[BaseModel], name: str) -> type[BaseModel]:
+    """A classifiers' /predict or /predict/batch body, plus the agent's offer to send the redaction
+    with each answer."""
     return create_model(
-        "AgentPredictRequest",
-        __base__=predict_request,
+        name,
+        __base__=classifier_request,
         include_redaction=(
             bool,
             Field(
                 False,
                 description=(
-                    "Also answer `redaction`: what POST /redact would say of this text "
-                    "(the ticket is scrubbed once for both)."
+                    "Also answer `redaction` with each answer: what POST /redact would say of that "
+                    "text (each ticket is scrubbed once for both)."
                 ),
             ),
         ),
@@ -75,13 +76,13 @@ class AgentAnswer(ScoredTicket):
     review_reason: str | None = Field(None, examples=["low_confidence"])
     degraded: bool = Field(description="True when a backend the policy wanted could not be used.")
     degraded_reason: str | None = None
+    redaction: Redaction | None = Field(
+        None, description="Present when the request asked for it (`include_redaction`)."
+    )
 
 
 class AgentPrediction(AgentAnswer):
     latency_ms: float
-    redaction: Redaction | None = Field(
-        None, description="Present when the request asked for it (`include_redaction`)."
-    )
 
 
 class AgentBatchPrediction(BaseModel):

@@ -67,7 +67,9 @@ class AgentClient:
         """One answer per ticket: the agent refuses a whole batch for any ticket it cannot classify, so
         those it names are answered ``{"refused": reason}`` and the others are sent again without them."""
         try:
-            return (await self._post("/predict/batch", {"texts": chunk}))["predictions"]
+            return (await self._post("/predict/batch", {"texts": chunk, "include_redaction": True}))[
+                "predictions"
+            ]
         except TicketRefused as exc:
             refused = exc.rows
             if not refused or max(refused) >= len(chunk):
@@ -75,7 +77,8 @@ class AgentClient:
         kept = [i for i in range(len(chunk)) if i not in refused]
         answers = {i: {"refused": reason} for i, reason in refused.items()}
         if kept:  # a second refusal here is not one the agent named: it ends the job, as any other
-            scored = await self._post("/predict/batch", {"texts": [chunk[i] for i in kept]})
+            kept_texts = [chunk[i] for i in kept]
+            scored = await self._post("/predict/batch", {"texts": kept_texts, "include_redaction": True})
             answers.update(zip(kept, scored["predictions"]))
         return [answers[i] for i in range(len(chunk))]
 

@@ -30,6 +30,7 @@ log = logging.getLogger("callcenterai.web")
 TEXT_COLUMNS = ("text", "Document", "ticket")
 RESULT_COLUMNS = [
     "row",
+    "text",
     "label",
     "confidence",
     "model",
@@ -123,11 +124,15 @@ class Job:
 
 
 def result_row(number: int, answer: dict) -> dict:
-    """One ticket's row of the results; a ticket the agent refused has only its row and the reason."""
+    """One ticket's row of the results; a ticket the agent refused has only its row and the reason.
+
+    ``text`` is the ticket as the models saw it (the agent's redaction: personal data replaced by
+    placeholders), never the uploaded text: these rows are kept in the review database."""
     if "refused" in answer:
         return {**dict.fromkeys(RESULT_COLUMNS, ""), "row": number, "refused": answer["refused"]}
     return {
         "row": number,
+        "text": (answer.get("redaction") or {}).get("text", ""),
         "label": answer["label"],
         "confidence": round(answer["confidence"], 4),
         "model": answer["route"]["model"],

@@ -68,6 +68,19 @@ def test_no_answer_at_all_is_a_lookup_error():
         decided(policy(), ticket(), Outcome(None, "down"), Outcome(None, "down"))
 
 
+def test_a_batch_answers_each_tickets_redaction_only_when_asked(tmp_path):
+    backends = {"tfidf": RecordingBackend("tfidf", 0.9), "transformer": RecordingBackend("transformer", 0.9)}
+    agent = agent_over(backends, tmp_path)
+    texts = ["mail jane.doe@corp.example.com please, the vpn is down", "my screen is broken"]
+    asked = asyncio.run(agent.batch(texts, "r1", with_redaction=True))
+    plain = asyncio.run(agent.batch(texts, "r2"))
+    redactions = [asyncio.run(agent.redact(text)) for text in texts]
+    assert [answer["redaction"] for answer in asked] == redactions
+    assert "jane.doe" not in redactions[0]["text"] and redactions[0]["counts"] == {"EMAIL": 1}
+    assert all("redaction" not in answer for answer in plain)
+    assert [{k: v for k, v in a.items() if k != "redaction"} for a in asked] == plain
+
+
 def test_only_scrubbed_text_reaches_a_backend(tmp_path):
     backends = {"tfidf": RecordingBackend("tfidf", 0.6), "transformer": RecordingBackend("transformer", 0.9)}
     agent = agent_over(backends, tmp_path)

@@ -72,6 +72,19 @@ def test_predict_sends_the_redaction_too_when_asked(agent_service):
     assert "redaction" in schema["AgentPrediction"]["properties"]
 
 
+def test_a_batch_sends_each_redaction_too_when_asked(agent_service):
+    url = agent_service["url"]
+    texts = [PII_TICKET, "my screen is broken since monday"]
+    asked = post(url, "/predict/batch", {"texts": texts, "include_redaction": True}).json()["predictions"]
+    assert [answer["redaction"] for answer in asked] == [
+        post(url, "/redact", {"text": t}).json() for t in texts
+    ]
+    plain = post(url, "/predict/batch", {"texts": texts}).json()["predictions"]
+    assert all("redaction" not in answer for answer in plain)  # the contract as before
+    schema = httpx.get(url + "/openapi.json").json()["components"]["schemas"]
+    assert "include_redaction" in schema["AgentBatchRequest"]["properties"]
+
+
 def test_no_raw_personal_data_in_the_agent_log(agent_service):
     post(agent_service["url"], "/predict", {"text": PII_TICKET})
     log = agent_service["log"].read_text()

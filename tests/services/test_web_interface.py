@@ -3,7 +3,9 @@ CSRF, upload limits, the review decision and the models page. The browser tests 
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import re
 import uuid
 
@@ -173,8 +175,12 @@ def test_a_batch_is_scored_and_downloadable(web_service, sample_frame):
     download = client.get(job + "/results.csv")
     assert download.status_code == 200 and "attachment" in download.headers["content-disposition"]
     lines = download.text.splitlines()
-    assert lines[0].startswith("row,label,confidence,model,needs_review") and len(lines) == len(texts) + 1
-    assert "HYPERLINK" not in download.text  # rows only: the tickets' texts are never stored
+    assert (
+        lines[0].startswith("row,text,label,confidence,model,needs_review") and len(lines) == len(texts) + 1
+    )
+    rows = list(csv.DictReader(io.StringIO(download.text)))
+    assert all(row["text"] and row["label"] for row in rows)  # each ticket as the models saw it
+    assert rows[-1]["text"].startswith("'=HYPERLINK")  # a formula in a ticket is defused, never run
 
 
 def test_a_review_decision_is_recorded_with_who_and_counted(web_service):
@@ -195,9 +201,10 @@ def test_a_review_decision_is_recorded_with_who_and_counted(web_service):
     )
     assert done.status_code == 200 and f"corrected to <strong>Storage</strong> by {REVIEWER}" in done.text
     after = store.counts(since=since)
-    assert (
-        after["pending"] == before["pending"] - 1 and after["reviewed_since"] == before["reviewed_since"] + 1
-    )
+    # Only decisions move reviewed_since; the pending count is the store's own test (tests/review): here
+    # the agent's spool may still be writing tickets an earlier test flagged, raising it meanwhile.
+    assert after["reviewed_since"] == before["reviewed_since"] + 1
+    assert ticket_id not in {ticket.id for ticket in store.pending(limit=10_000)}
     assert f"ticket-{ticket_id}" not in client.get("/review").text
 
 

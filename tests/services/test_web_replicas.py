@@ -127,7 +127,7 @@ def test_a_batch_started_on_one_replica_is_polled_and_downloaded_on_the_other(re
     with _browser() as browser:
         lines = _scored(browser, first, second, TICKETS)
         back = _scored(browser, second, first, TICKETS[:1])
-    assert lines[0].startswith("row,label,confidence,model") and len(lines) == len(TICKETS) + 1
+    assert lines[0].startswith("row,text,label,confidence,model") and len(lines) == len(TICKETS) + 1
     assert [line.split(",")[0] for line in lines[1:]] == ["1", "2", "3"] and len(back) == 2
     with _browser() as stranger:  # another session, on the replica that did not score it
         stranger.get(second + "/classify")
@@ -147,7 +147,8 @@ def test_a_batch_through_the_proxy_is_scored_by_the_agents_behind_it(replicas):
     proxy = replicas["proxy"]
     with _browser() as browser:
         lines = _scored(browser, proxy, proxy, TICKETS * 4)
-    assert len(lines) == len(TICKETS) * 4 + 1 and all(line.split(",")[1] for line in lines[1:])  # labelled
+    # Each row: its number, the ticket as the models saw it (these have no commas), its label.
+    assert len(lines) == len(TICKETS) * 4 + 1 and all(line.split(",")[2] for line in lines[1:])
 
 
 def test_failed_sign_ins_are_counted_across_replicas(replicas):

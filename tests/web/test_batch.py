@@ -62,18 +62,22 @@ def _run(folder: Path, score, texts):
     return in_own_loop(go)
 
 
-def test_the_result_file_keeps_order_and_defuses_formulas_but_holds_no_ticket_text(tmp_path):
+def test_the_result_file_keeps_order_defuses_formulas_and_holds_only_the_redacted_text(tmp_path):
+    redacted = {"text": "mail <EMAIL> about the printer jam", "counts": {"EMAIL": 1}, "entities": []}
+    formula = {"text": "=1+1 <EMAIL>", "counts": {"EMAIL": 1}, "entities": []}
+
     async def score(texts):
-        for _ in texts:
-            yield [ANSWER]
+        yield [{**ANSWER, "redaction": redacted}, {**ANSWER, "redaction": formula}, ANSWER]
         yield [{"refused": '=HYPERLINK("http://x")'}]
 
-    job = _run(tmp_path, score, ["printer jam", "my secret text", "third"])
+    uploaded = ["mail jane@x.org about the printer jam", "=1+1 jane@x.org", "third", "fourth"]
+    job = _run(tmp_path, score, uploaded)
     rows = list(csv.DictReader(io.StringIO(job.csv())))
-    assert [row["row"] for row in rows] == ["1", "2", "3", "4"] and "text" not in rows[0]
+    assert [row["row"] for row in rows] == ["1", "2", "3", "4"]
+    assert [row["text"] for row in rows] == [redacted["text"], "'=1+1 <EMAIL>", "", ""]
     assert rows[0]["confidence"] == "0.9123" and rows[0]["redacted"] == "EMAIL=1"
     assert rows[3]["refused"] == '\'=HYPERLINK("http://x")'
-    assert "my secret text" not in job.csv()
+    assert "jane@x.org" not in job.csv()
 
 
 def test_a_job_that_breaks_midway_is_finished_with_the_reason_not_left_polling(tmp_path, caplog):

@@ -16,6 +16,7 @@ from tests.web.webapp import (
     AgentOverHTTP,
     agent_client_over,
     in_own_loop,
+    redacted,
     serving,
     until,
     upload,
@@ -34,7 +35,8 @@ def test_the_client_answers_refused_tickets_with_the_reason_and_scores_the_rest_
 
     answers = in_own_loop(go)
     refused = {"refused": NOTHING_TO_CLASSIFY}
-    assert answers == [ANSWER, refused, refused, refused, ANSWER]
+    scored = [{**ANSWER, "redaction": redacted(text)} for text in ("printer jam", "vpn down")]
+    assert answers == [scored[0], refused, refused, refused, scored[1]]
     # each refused chunk sent once more without the tickets it named; one with nothing left, not again
     assert agent.sent == [["printer jam", "!!!"], ["printer jam"], ["4411 2024", "?!"], ["vpn down"]]
 
@@ -53,11 +55,12 @@ def test_a_batch_with_a_ticket_the_agent_refuses_finishes_and_its_row_says_why(t
     page, results = in_own_loop(go)
     assert results.status_code == 200, page
     rows = list(csv.DictReader(io.StringIO(results.text)))
-    assert [(row["row"], row["label"], row["refused"]) for row in rows] == [
-        ("1", "Hardware", ""),
-        ("2", "", NOTHING_TO_CLASSIFY),
-        ("3", "Hardware", ""),
+    assert [(row["row"], row["text"], row["label"], row["refused"]) for row in rows] == [
+        ("1", "as seen: printer jam", "Hardware", ""),
+        ("2", "", "", NOTHING_TO_CLASSIFY),
+        ("3", "as seen: vpn down", "Hardware", ""),
     ]
+    assert "as seen: vpn down" in page  # the results table shows the ticket as the models saw it
     assert rows[1]["confidence"] == "" and "1 could not be classified" in page
 
 

@@ -84,22 +84,32 @@ class StandInAgent:
         return None
 
 
+def redacted(text: str) -> dict:
+    """A stand-in for the agent's redaction of ``text`` (the real scrubber is tested in tests/pii)."""
+    return {"text": f"as seen: {text}", "counts": {}, "entities": []}
+
+
 class AgentOverHTTP:
     """The agent's /predict/batch as the web interface's real client meets it: a batch holding a ticket
     with nothing left to classify is refused whole, as the agent refuses it (a 422 in the shared error
-    shape naming each such ticket), any other is scored as ANSWER; each batch sent is kept in ``sent``."""
+    shape naming each such ticket), any other is scored as ANSWER, with a stand-in redaction of each
+    text (``redacted(text)``) when asked for one; each batch sent is kept in ``sent``."""
 
     def __init__(self):
         self.sent: list[list[str]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
-        texts = json.loads(request.content)["texts"]
+        body = json.loads(request.content)
+        texts = body["texts"]
         self.sent.append(texts)
         empty = wordless(texts)
         if empty:
             refusal = answer_to(batch_refusal(empty))
             return httpx.Response(refusal.status_code, content=refusal.body, headers=dict(refusal.headers))
-        return httpx.Response(200, json={"predictions": [ANSWER] * len(texts), "model": "stand-in"})
+        answers = [{**ANSWER, "redaction": redacted(text)} for text in texts]
+        if not body.get("include_redaction"):
+            answers = [ANSWER] * len(texts)
+        return httpx.Response(200, json={"predictions": answers, "model": "stand-in"})
 
     def client(self, batch: int) -> AgentClient:
         return agent_client_over(self, batch)
