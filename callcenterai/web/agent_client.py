@@ -67,9 +67,7 @@ class AgentClient:
         """One answer per ticket: the agent refuses a whole batch for any ticket it cannot classify, so
         those it names are answered ``{"refused": reason}`` and the others are sent again without them."""
         try:
-            return (await self._post("/predict/batch", {"texts": chunk, "include_redaction": True}))[
-                "predictions"
-            ]
+            return await self._predict_batch(chunk)
         except TicketRefused as exc:
             refused = exc.rows
             if not refused or max(refused) >= len(chunk):
@@ -77,10 +75,14 @@ class AgentClient:
         kept = [i for i in range(len(chunk)) if i not in refused]
         answers = {i: {"refused": reason} for i, reason in refused.items()}
         if kept:  # a second refusal here is not one the agent named: it ends the job, as any other
-            kept_texts = [chunk[i] for i in kept]
-            scored = await self._post("/predict/batch", {"texts": kept_texts, "include_redaction": True})
-            answers.update(zip(kept, scored["predictions"]))
+            answers.update(zip(kept, await self._predict_batch([chunk[i] for i in kept])))
         return [answers[i] for i in range(len(chunk))]
+
+    async def _predict_batch(self, texts: list[str]) -> list[dict]:
+        """The agent's answers, each with its redaction: the only text the results may keep."""
+        return (await self._post("/predict/batch", {"texts": texts, "include_redaction": True}))[
+            "predictions"
+        ]
 
     async def models(self) -> dict:
         try:
